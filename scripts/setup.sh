@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# README command 1: create .venv, install mathrec with the book and test stack,
+# and build the book into _build/html.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+"$PYTHON" - <<'PY'
+import sys
+if sys.version_info < (3, 10):
+    sys.exit(f"mathrec needs Python >= 3.10; {sys.executable} is {sys.version.split()[0]}. "
+             "Set PYTHON=/path/to/python3.10+ and run again.")
+PY
+
+if [ ! -x .venv/bin/python ]; then
+    echo "==> creating the virtual environment .venv"
+    "$PYTHON" -m venv .venv
+fi
+echo "==> installing mathrec and the book/test stack (requirements.txt)"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+
+echo "==> building the book into _build/html"
+.venv/bin/jupyter-book build . -W -n --keep-going
+echo "==> done: open _build/html/index.html"

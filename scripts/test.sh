@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# README command 2: the whole test suite. CI (.ci/run) calls exactly this.
+#   1. pytest: unit, property, worked-example and data tests, the docstring
+#      examples of mathrec (doctests), and nbval over every notebook in _toc.yml;
+#   2. a fresh jupyter-book build that fails on any warning;
+#   3. the real-browser test of the built book (when Chromium is installed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=.venv/bin/python
+if [ ! -x "$PY" ]; then
+    echo "No .venv here: run 'bash scripts/setup.sh' first." >&2
+    exit 2
+fi
+
+# Tests and notebooks read MovieLens from a checked copy when one lies beside the
+# repository; otherwise mathrec.datasets downloads it into the user's cache.
+if [ -z "${MATHREC_DATA:-}" ] && [ -d ../shared/data/ml-latest-small ]; then
+    MATHREC_DATA="$(cd ../shared/data && pwd)"
+    export MATHREC_DATA
+fi
+export MPLBACKEND=Agg
+export PYTHONHASHSEED=0
+
+mapfile -t NOTEBOOKS < <("$PY" scripts/toc_notebooks.py)
+
+echo "==> pytest: tests, doctests and nbval over ${#NOTEBOOKS[@]} notebook(s)"
+"$PY" -m pytest tests mathrec --doctest-modules -m "not browser" \
+    --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
+    "${NOTEBOOKS[@]}"
+
+echo "==> jupyter-book build (warnings are errors)"
+.venv/bin/jupyter-book build . --all -W -n --keep-going
+
+if [ -x /usr/bin/chromium ]; then
+    echo "==> browser test of the built book"
+    "$PY" -m pytest tests/browser -m browser
+else
+    echo "==> Chromium not found (/usr/bin/chromium): browser test skipped"
+fi
