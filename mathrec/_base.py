@@ -1,0 +1,132 @@
+"""Shared plumbing for mathrec's recommender estimators.
+
+`RecommenderMixin` turns a model that can score every item for one user into
+a model with a ``recommend`` method that speaks the caller's ids, and holds
+the small input checks that every estimator repeats.  Chapter 3 teaches the
+models that use it.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["RecommenderMixin", "check_positive_int"]
+
+
+def check_positive_int(value, name, *, minimum=1):
+    """Return ``value`` as an ``int`` after checking ``value >= minimum``.
+
+    Parameters
+    ----------
+    value : object
+        The value to check; booleans are refused.
+    name : str
+        The argument's name, used in the error message.
+    minimum : int, default 1
+        The smallest accepted value.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not an integer.
+    ValueError
+        If ``value < minimum``.
+
+    Examples
+    --------
+    >>> check_positive_int(10, "k")
+    10
+    >>> check_positive_int(0, "k")
+    Traceback (most recent call last):
+    ...
+    ValueError: k must be an integer >= 1, got 0
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+class RecommenderMixin:
+    """Give an estimator ``recommend(user, n, exclude_seen)`` from one hook.
+
+    A subclass implements ``_score_items(user_index)``, returning a float array
+    of length ``n_items`` (one score per internal item index; ``-inf`` or NaN
+    means "cannot be recommended"), and keeps the fitted
+    :class:`mathrec.data.Interactions` in ``self.interactions_``.
+
+    Notes
+    -----
+    Items are ranked by decreasing score; equal scores are ranked by
+    increasing internal item index, so the order is deterministic.
+    """
+
+    def _check_fitted(self):
+        if not hasattr(self, "interactions_"):
+            raise RuntimeError(
+                f"this {type(self).__name__} is not fitted yet; call fit(ratings) first"
+            )
+
+    def _score_items(self, user_index):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def recommend(self, user, n=10, exclude_seen=True):
+        """Recommend the ``n`` best-scored items for one user.
+
+        Parameters
+        ----------
+        user : hashable
+            A user id as given to ``fit``.
+        n : int, default 10
+            Length of the list (shorter if fewer items can be recommended).
+        exclude_seen : bool, default True
+            Leave out the items the user rated in the training data.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``item`` (the caller's item ids) and ``score``, best first.
+
+        Raises
+        ------
+        KeyError
+            (``mathrec.data.UnknownUserError``) if ``user`` was not in the
+            training data.
+        ValueError
+            If ``n < 1``.
+        """
+        self._check_fitted()
+        n = check_positive_int(n, "n")
+        inter = self.interactions_
+        u = int(np.asarray(inter.user_index([user]))[0])
+        scores = np.array(self._score_items(u), dtype=float, copy=True)
+        if scores.shape != (inter.n_items,):
+            raise RuntimeError(
+                f"_score_items returned shape {scores.shape}, expected ({inter.n_items},)"
+            )
+        scores[np.isnan(scores)] = -np.inf
+        if exclude_seen:
+            csr = self._train_csr()
+            seen = csr.indices[csr.indptr[u]:csr.indptr[u + 1]]
+            scores[seen] = -np.inf
+        candidates = np.flatnonzero(np.isfinite(scores))
+        # stable sort on -score keeps index order among ties
+        order = candidates[np.argsort(-scores[candidates], kind="stable")][:n]
+        return pd.DataFrame(
+            {"item": inter.items[order], "score": scores[order]}
+        ).reset_index(drop=True)
+
+    def _train_csr(self):
+        csr = getattr(self, "_csr_cache_", None)
+        if csr is None:
+            csr = self.interactions_.to_csr()
+            self._csr_cache_ = csr
+        return csr
