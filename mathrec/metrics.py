@@ -1,0 +1,579 @@
+"""Accuracy metrics for rating prediction and for top-N recommendation lists.
+
+Two families:
+
+* **rating metrics** compare predicted ratings with held-out ratings:
+  :func:`rmse`, :func:`mae`;
+* **top-N metrics** judge one user's ranked list against the set of items that
+  user found relevant in held-out data: :func:`precision_at_k`,
+  :func:`recall_at_k`, :func:`hit_rate_at_k`, :func:`ndcg_at_k`,
+  :func:`average_precision_at_k` (AP@k, whose mean over users is MAP@k),
+  :func:`average_precision` (untruncated AP, whose mean is MAP),
+  :func:`reciprocal_rank` (whose mean is MRR); and one list-of-lists metric,
+  :func:`catalogue_coverage`.
+
+Top-N functions take one user's ranked recommendations (best first; ids of any
+hashable type) and that user's relevant items (a collection of ids, or for
+graded NDCG a mapping id -> gain).  :func:`mathrec.evaluation.evaluate`
+averages them over users.
+
+Chapters 3 and 5 use these metrics; chapter 1 explains DCG's discount as a
+model of attention.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from mathrec._base import check_positive_int
+
+__all__ = [
+    "rmse",
+    "mae",
+    "precision_at_k",
+    "recall_at_k",
+    "hit_rate_at_k",
+    "dcg_at_k",
+    "ndcg_at_k",
+    "average_precision_at_k",
+    "average_precision",
+    "reciprocal_rank",
+    "catalogue_coverage",
+]
+
+
+# --------------------------------------------------------------------- rating
+def _pair(y_true, y_pred):
+    t = np.asarray(y_true, dtype=float).ravel()
+    p = np.asarray(y_pred, dtype=float).ravel()
+    if t.shape != p.shape:
+        raise ValueError(
+            f"y_true and y_pred must have the same length, got {t.size} and {p.size}"
+        )
+    if t.size == 0:
+        raise ValueError("y_true is empty: there is nothing to score")
+    for name, a in (("y_true", t), ("y_pred", p)):
+        if not np.isfinite(a).all():
+            raise ValueError(f"{name} contains NaN or infinite values")
+    return t, p
+
+
+def rmse(y_true, y_pred):
+    r"""Root mean squared error of predicted ratings.
+
+    Parameters
+    ----------
+    y_true, y_pred : array_like of float, same length
+        Held-out ratings and the model's predictions for the same pairs.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        On different lengths, empty input, NaN or infinite values.
+
+    Notes
+    -----
+    Over a test set :math:`\mathcal T` of (user, item) pairs,
+
+    .. math:: \mathrm{RMSE} = \sqrt{\frac{1}{|\mathcal T|}
+              \sum_{(u,i)\in\mathcal T} (\hat r_{ui} - r_{ui})^2 }.
+
+    It is the measure of the Netflix Prize; squaring weighs large errors more
+    than :func:`mae` does.  Chapter 4 derives it, chapters 3 and 5 use it.
+
+    References
+    ----------
+    .. [1] Herlocker, J. L., Konstan, J. A., Terveen, L. G., Riedl, J. T.
+       (2004). Evaluating collaborative filtering recommender systems. ACM
+       TOIS 22(1), 5-53. doi:10.1145/963770.963772
+
+    Examples
+    --------
+    >>> rmse([4, 3, 5], [3.5, 3, 4])
+    0.6454972243679028
+    """
+    t, p = _pair(y_true, y_pred)
+    return float(np.sqrt(np.mean((p - t) ** 2)))
+
+
+def mae(y_true, y_pred):
+    r"""Mean absolute error of predicted ratings.
+
+    Parameters
+    ----------
+    y_true, y_pred : array_like of float, same length
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
+    .. math:: \mathrm{MAE} = \frac{1}{|\mathcal T|}
+              \sum_{(u,i)\in\mathcal T} |\hat r_{ui} - r_{ui}|.
+
+    References
+    ----------
+    .. [1] Herlocker et al. (2004), see :func:`rmse`.
+
+    Examples
+    --------
+    >>> mae([4, 3, 5], [3.5, 3, 4])
+    0.5
+    """
+    t, p = _pair(y_true, y_pred)
+    return float(np.mean(np.abs(p - t)))
+
+
+# -------------------------------------------------------------------- top-N
+def _ranked(recommended, k):
+    k = check_positive_int(k, "k")
+    rec = list(recommended)
+    if len(set(rec)) != len(rec):
+        raise ValueError("recommended contains the same item more than once")
+    return rec[:k], k
+
+
+def _relevant_set(relevant):
+    rel = set(relevant.keys()) if isinstance(relevant, Mapping) else set(relevant)
+    return rel
+
+
+def _need_relevant(rel, metric):
+    if not rel:
+        raise ValueError(
+            f"relevant is empty: {metric} is undefined for a user with no relevant "
+            "item (leave such users out of the average)"
+        )
+
+
+def precision_at_k(recommended, relevant, k=10):
+    r"""Precision at k: the share of the first k recommendations that are relevant.
+
+    Parameters
+    ----------
+    recommended : sequence of hashable
+        The user's ranked list, best first, without repeats.
+    relevant : collection of hashable
+        The items that are relevant to the user (e.g. held-out ratings >= 4).
+    k : int, default 10
+        Cut-off, ``k >= 1``.
+
+    Returns
+    -------
+    float in [0, 1]
+
+    Notes
+    -----
+    With :math:`L_k` the first :math:`k` recommended items and :math:`T` the
+    relevant items,
+
+    .. math:: \mathrm{P@}k = \frac{|L_k \cap T|}{k}.
+
+    The denominator is :math:`k` even when the list is shorter than
+    :math:`k` (a short list is penalised). An empty ``relevant`` gives 0.
+
+    References
+    ----------
+    .. [1] Manning, C. D., Raghavan, P., Schütze, H. (2008). *Introduction to
+       Information Retrieval*, ch. 8. Cambridge University Press.
+
+    Examples
+    --------
+    >>> precision_at_k(["a", "b", "c", "d"], {"b", "d", "x"}, k=4)
+    0.5
+    """
+    top, k = _ranked(recommended, k)
+    rel = _relevant_set(relevant)
+    return sum(1 for i in top if i in rel) / k
+
+
+def recall_at_k(recommended, relevant, k=10):
+    r"""Recall at k: the share of the relevant items found in the first k.
+
+    Parameters
+    ----------
+    recommended : sequence of hashable
+    relevant : collection of hashable, not empty
+    k : int, default 10
+
+    Returns
+    -------
+    float in [0, 1]
+
+    Raises
+    ------
+    ValueError
+        If ``relevant`` is empty (recall is undefined).
+
+    Notes
+    -----
+    .. math:: \mathrm{R@}k = \frac{|L_k \cap T|}{|T|}.
+
+    When :math:`|T| > k`, recall at k cannot reach 1.
+
+    References
+    ----------
+    .. [1] Manning, Raghavan & Schütze (2008), ch. 8.
+
+    Examples
+    --------
+    >>> recall_at_k(["a", "b", "c", "d"], {"b", "d", "x"}, k=4)
+    0.6666666666666666
+    """
+    top, k = _ranked(recommended, k)
+    rel = _relevant_set(relevant)
+    _need_relevant(rel, "recall")
+    return sum(1 for i in top if i in rel) / len(rel)
+
+
+def hit_rate_at_k(recommended, relevant, k=10):
+    r"""Hit rate at k: 1 if at least one of the first k items is relevant, else 0.
+
+    Parameters
+    ----------
+    recommended : sequence of hashable
+    relevant : collection of hashable
+    k : int, default 10
+
+    Returns
+    -------
+    float, 0.0 or 1.0
+
+    Notes
+    -----
+    .. math:: \mathrm{HR@}k = \mathbb 1\left[\,|L_k \cap T| \ge 1\,\right].
+
+    Averaged over users it is the share of users given at least one hit
+    (Deshpande & Karypis 2004 use it with one held-out item per user).
+
+    References
+    ----------
+    .. [1] Deshpande, M., Karypis, G. (2004). Item-based top-N recommendation
+       algorithms. ACM TOIS 22(1), 143-177. doi:10.1145/963770.963776
+
+    Examples
+    --------
+    >>> hit_rate_at_k(["a", "b"], {"b"}, k=1), hit_rate_at_k(["a", "b"], {"b"}, k=2)
+    (0.0, 1.0)
+    """
+    top, k = _ranked(recommended, k)
+    rel = _relevant_set(relevant)
+    return float(any(i in rel for i in top))
+
+
+def _gains(relevant):
+    if isinstance(relevant, Mapping):
+        g = {i: float(v) for i, v in relevant.items()}
+        bad = [i for i, v in g.items() if not np.isfinite(v) or v < 0]
+        if bad:
+            raise ValueError(f"gains must be finite and >= 0; bad gains for items {bad[:5]}")
+        return g
+    return {i: 1.0 for i in relevant}
+
+
+def _transform(g, gain):
+    if gain == "linear":
+        return g
+    if gain == "exponential":
+        return 2.0 ** g - 1.0
+    raise ValueError(f"gain must be 'linear' or 'exponential', got {gain!r}")
+
+
+def dcg_at_k(recommended, relevant, k=10, *, gain="linear"):
+    r"""Discounted cumulative gain of the first k recommendations.
+
+    Parameters
+    ----------
+    recommended : sequence of hashable
+    relevant : collection of hashable or mapping hashable -> float
+        A collection means binary gains (1 for a relevant item, 0 otherwise);
+        a mapping gives each relevant item its graded gain :math:`g_i \ge 0`
+        (e.g. its held-out rating).
+    k : int, default 10
+    gain : {"linear", "exponential"}, default "linear"
+        Use :math:`g` as it is, or :math:`2^{g}-1` (Burges et al. 2005).
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
+    .. math:: \mathrm{DCG@}k = \sum_{r=1}^{\min(k, |L|)}
+              \frac{g(L_r)}{\log_2(r + 1)},
+
+    where :math:`L_r` is the item at rank :math:`r` and :math:`g` its gain (0
+    for items outside ``relevant``).  This is the form used by scikit-learn's
+    ``dcg_score``.  Järvelin & Kekäläinen's original leaves the ranks below
+    the logarithm's base undiscounted; the form here discounts every rank by
+    :math:`\log_2(r+1)`.
+
+    References
+    ----------
+    .. [1] Järvelin, K., Kekäläinen, J. (2002). Cumulated gain-based evaluation
+       of IR techniques. ACM TOIS 20(4), 422-446. doi:10.1145/582415.582418
+
+    Examples
+    --------
+    >>> round(dcg_at_k(["a", "b", "c"], {"a", "c"}, k=3), 6)
+    1.5
+    """
+    top, k = _ranked(recommended, k)
+    g = _gains(relevant)
+    vals = np.array([g.get(i, 0.0) for i in top], dtype=float)
+    vals = _transform(vals, gain)
+    disc = 1.0 / np.log2(np.arange(2, vals.size + 2))
+    return float(np.sum(vals * disc))
+
+
+def ndcg_at_k(recommended, relevant, k=10, *, gain="linear"):
+    r"""Normalised discounted cumulative gain at k.
+
+    Parameters
+    ----------
+    recommended : sequence of hashable
+    relevant : collection of hashable or mapping hashable -> float
+        Binary (collection) or graded (mapping id -> gain) relevance, as in
+        :func:`dcg_at_k`.
+    k : int, default 10
+    gain : {"linear", "exponential"}, default "linear"
+
+    Returns
+    -------
+    float in [0, 1]
+
+    Raises
+    ------
+    ValueError
+        If no item has a positive gain (the ideal DCG is 0).
+
+    Notes
+    -----
+    .. math:: \mathrm{nDCG@}k = \frac{\mathrm{DCG@}k(L)}{\mathrm{IDCG@}k},
+       \qquad
+       \mathrm{IDCG@}k = \sum_{r=1}^{\min(k, |T|)} \frac{g(T_{(r)})}{\log_2(r+1)},
+
+    where :math:`T_{(1)}, T_{(2)}, \dots` are **all** the user's relevant items
+    sorted by decreasing gain: the ideal list is the best ranking of the whole
+    relevant set, not a re-sorting of the recommended list, so an item that
+    is relevant but missing from the list lowers the score.  With binary gains
+    :math:`\mathrm{IDCG@}k = \sum_{r=1}^{\min(k,|T|)} 1/\log_2(r+1)`.
+
+    This coincides with ``sklearn.metrics.ndcg_score(y_true, y_score, k=k)``
+    when the scored candidates are the whole catalogue, ``y_true`` holds the
+    linear gains, and scores have no ties.
+
+    References
+    ----------
+    .. [1] Järvelin & Kekäläinen (2002), doi:10.1145/582415.582418.
+    .. [2] Burges, C. et al. (2005). Learning to rank using gradient descent.
+       ICML. doi:10.1145/1102351.1102363
+
+    Examples
+    --------
+    >>> round(ndcg_at_k(["a", "b", "c"], {"a", "c"}, k=3), 6)
+    0.919721
+    >>> round(ndcg_at_k(["a", "b", "c"], {"a": 1, "b": 3}, k=3), 6)
+    0.796708
+    """
+    top, k = _ranked(recommended, k)
+    g = _gains(relevant)
+    ideal = np.sort(np.array(list(g.values()), dtype=float))[::-1][:k]
+    ideal = _transform(ideal, gain)
+    idcg = float(np.sum(ideal / np.log2(np.arange(2, ideal.size + 2))))
+    if idcg <= 0:
+        raise ValueError("no relevant item has a positive gain: nDCG is undefined")
+    return dcg_at_k(top, g, k, gain=gain) / idcg
+
+
+def average_precision_at_k(recommended, relevant, k=10):
+    r"""Average precision at k (AP@k); its mean over users is MAP@k.
+
+    Parameters
+    ----------
+    recommended : sequence of hashable
+    relevant : collection of hashable, not empty
+    k : int, default 10
+
+    Returns
+    -------
+    float in [0, 1]
+
+    Raises
+    ------
+    ValueError
+        If ``relevant`` is empty.
+
+    Notes
+    -----
+    .. math:: \mathrm{AP@}k = \frac{1}{\min(k, |T|)} \sum_{r=1}^{\min(k,|L|)}
+              \mathrm{P@}r \cdot \mathbb 1[L_r \in T].
+
+    The normaliser :math:`\min(k, |T|)` is the largest number of hits a list
+    of length :math:`k` can hold, so a perfect list scores 1 (the convention
+    of Kaggle's ``apk`` and of most recommender libraries).  It differs from
+    the untruncated :func:`average_precision`, which divides by :math:`|T|`
+    and scans the whole ranking: MAP@k is **not** MAP.
+
+    References
+    ----------
+    .. [1] Manning, Raghavan & Schütze (2008), ch. 8.4.
+
+    Examples
+    --------
+    >>> average_precision_at_k(["a", "b", "c", "d"], {"b", "d", "x"}, k=4)
+    0.3333333333333333
+    """
+    top, k = _ranked(recommended, k)
+    rel = _relevant_set(relevant)
+    _need_relevant(rel, "AP@k")
+    hits, total = 0, 0.0
+    for r, i in enumerate(top, start=1):
+        if i in rel:
+            hits += 1
+            total += hits / r
+    return total / min(k, len(rel))
+
+
+def average_precision(recommended, relevant):
+    r"""Average precision over the whole ranking (untruncated AP); its mean is MAP.
+
+    Parameters
+    ----------
+    recommended : sequence of hashable
+        A full ranking (relevant items absent from it count as never retrieved).
+    relevant : collection of hashable, not empty
+
+    Returns
+    -------
+    float in [0, 1]
+
+    Notes
+    -----
+    .. math:: \mathrm{AP} = \frac{1}{|T|} \sum_{r=1}^{|L|}
+              \mathrm{P@}r \cdot \mathbb 1[L_r \in T].
+
+    Equals ``sklearn.metrics.average_precision_score`` for a ranking of the
+    whole catalogue without ties.
+
+    References
+    ----------
+    .. [1] Manning, Raghavan & Schütze (2008), ch. 8.4.
+
+    Examples
+    --------
+    >>> average_precision(["a", "b", "c", "d"], {"b", "d", "x"})
+    0.3333333333333333
+    >>> average_precision(["a", "b", "c", "d", "x"], {"b", "d", "x"})
+    0.5333333333333333
+    """
+    rec = list(recommended)
+    if not rec:
+        rel = _relevant_set(relevant)
+        _need_relevant(rel, "AP")
+        return 0.0
+    top, _ = _ranked(rec, len(rec))
+    rel = _relevant_set(relevant)
+    _need_relevant(rel, "AP")
+    hits, total = 0, 0.0
+    for r, i in enumerate(top, start=1):
+        if i in rel:
+            hits += 1
+            total += hits / r
+    return total / len(rel)
+
+
+def reciprocal_rank(recommended, relevant, k=None):
+    r"""Reciprocal rank of the first relevant item; its mean over users is MRR.
+
+    Parameters
+    ----------
+    recommended : sequence of hashable
+    relevant : collection of hashable
+    k : int or None, default None
+        Look only at the first ``k`` items (None: the whole list).
+
+    Returns
+    -------
+    float in [0, 1]
+        :math:`1/r` for the rank :math:`r` of the first relevant item, 0 if
+        there is none.
+
+    Notes
+    -----
+    .. math:: \mathrm{RR} = \frac{1}{\min\{r : L_r \in T\}}, \qquad
+              \mathrm{MRR} = \frac{1}{|U|}\sum_u \mathrm{RR}_u.
+
+    References
+    ----------
+    .. [1] Voorhees, E. M. (1999). The TREC-8 question answering track report.
+       TREC-8, NIST Special Publication 500-246.
+
+    Examples
+    --------
+    >>> reciprocal_rank(["a", "b", "c"], {"c"})
+    0.3333333333333333
+    """
+    rec = list(recommended)
+    top, _ = _ranked(rec, len(rec) if k is None else k) if rec else ([], None)
+    rel = _relevant_set(relevant)
+    for r, i in enumerate(top, start=1):
+        if i in rel:
+            return 1.0 / r
+    return 0.0
+
+
+def catalogue_coverage(recommendations, catalogue):
+    r"""Share of the catalogue that appears in at least one recommendation list.
+
+    Parameters
+    ----------
+    recommendations : iterable of sequences of hashable
+        One list per user.
+    catalogue : int or collection of hashable
+        The number of items that could be recommended, or the items themselves
+        (then items outside it raise).
+
+    Returns
+    -------
+    float in [0, 1]
+
+    Notes
+    -----
+    .. math:: \mathrm{coverage} = \frac{\left|\bigcup_u L_u\right|}{|I|}.
+
+    A popularity ranking has tiny coverage: every user gets the same list.
+
+    References
+    ----------
+    .. [1] Ge, M., Delgado-Battenfeld, C., Jannach, D. (2010). Beyond accuracy:
+       evaluating recommender systems by coverage and serendipity. RecSys.
+       doi:10.1145/1864708.1864761
+
+    Examples
+    --------
+    >>> catalogue_coverage([["a", "b"], ["a", "c"]], ["a", "b", "c", "d"])
+    0.75
+    """
+    shown = set()
+    for lst in recommendations:
+        shown.update(lst)
+    if isinstance(catalogue, (int, np.integer)) and not isinstance(catalogue, bool):
+        n = check_positive_int(int(catalogue), "catalogue")
+        if len(shown) > n:
+            raise ValueError(f"{len(shown)} distinct items recommended but catalogue={n}")
+        return len(shown) / n
+    cat = set(catalogue)
+    if not cat:
+        raise ValueError("catalogue is empty")
+    outside = shown - cat
+    if outside:
+        raise ValueError(f"recommended items not in the catalogue: {sorted(map(repr, outside))[:5]}")
+    return len(shown) / len(cat)
