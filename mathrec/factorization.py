@@ -1,0 +1,1067 @@
+"""Matrix factorisation: PureSVD, biased MF by SGD, explicit ALS and implicit ALS.
+
+Every model here writes the rating matrix (or a score matrix) as a product of
+two thin factor matrices, $R \\approx P Q^\\top$, and differs only in what it
+fits and how:
+
+- :class:`PureSVD` takes the truncated SVD of the (optionally centred)
+  zero-filled matrix: a closed form, no iterations;
+- :class:`BiasedMF` fits $\\hat r_{ui} = \\mu + b_u + b_i + p_u^\\top q_i$ to the
+  observed ratings only, by stochastic gradient descent (Funk; Koren, Bell &
+  Volinsky), with Surprise's ``SVD`` update rules and defaults;
+- :class:`ALS` fits $\\hat r_{ui} = \\mu + p_u^\\top q_i$ by alternating least
+  squares, each half step a closed-form ridge regression per user or per item;
+- :class:`ImplicitALS` fits preferences $1[r_{ui} > 0]$ with confidences
+  $1 + \\alpha r_{ui}$ over *all* cells (Hu, Koren & Volinsky), solving each
+  half step by a few conjugate-gradient steps.
+
+Chapter 3 (``notebooks/ch03_factorisation.ipynb``) teaches them.
+
+The SGD loop of :class:`BiasedMF` is sequential by nature (every update reads
+what the previous one wrote), so it is compiled with numba when numba is
+installed; without numba the same updates run as a NumPy loop over ratings,
+which is correct but roughly two orders of magnitude slower.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from ._base import RecommenderMixin, check_positive_int
+from .data import Interactions, as_interactions
+
+__all__ = ["PureSVD", "BiasedMF", "ALS", "ImplicitALS"]
+
+# Work arrays are processed in chunks of at most this many float64 numbers
+# (32 MiB), so that no step allocates memory proportional to n_ratings * k.
+_CHUNK_FLOATS = 1 << 22
+
+
+# --------------------------------------------------------------------- checks
+def _check_random_state(random_state):
+    """Return a ``numpy.random.RandomState`` (Surprise's and scikit-learn's convention)."""
+    if random_state is None:
+        return np.random.mtrand._rand
+    if isinstance(random_state, (numbers.Integral, np.integer)) and not isinstance(random_state, bool):
+        return np.random.RandomState(int(random_state))
+    if isinstance(random_state, np.random.RandomState):
+        return random_state
+    raise ValueError(
+        f"random_state must be None, an int or a numpy.random.RandomState; got {random_state!r}"
+    )
+
+
+def _check_float(value, name, *, minimum=0.0, strict=False):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number; got {value!r}")
+    value = float(value)
+    bad = (value <= minimum) if strict else (value < minimum)
+    if not np.isfinite(value) or bad:
+        op = ">" if strict else ">="
+        raise ValueError(f"{name} must be a finite number {op} {minimum}; got {value!r}")
+    return value
+
+
+def _check_unknown(unknown):
+    if unknown not in ("raise", "fallback"):
+        raise ValueError(f"unknown must be 'raise' or 'fallback'; got {unknown!r}")
+    return unknown
+
+
+# ------------------------------------------------------------- shared plumbing
+class _FactorModel(RecommenderMixin):
+    """Plumbing shared by the factorisation estimators (not public)."""
+
+    def get_params(self, deep=True):
+        """Hyper-parameters as a dict (scikit-learn's convention)."""
+        import inspect
+
+        names = [
+            p.name
+            for p in inspect.signature(type(self).__init__).parameters.values()
+            if p.name != "self"
+        ]
+        return {n: getattr(self, n) for n in names}
+
+    def set_params(self, **params):
+        """Set hyper-parameters (scikit-learn's convention); returns ``self``."""
+        valid = self.get_params()
+        for key, value in params.items():
+            if key not in valid:
+                raise ValueError(f"invalid parameter {key!r} for {type(self).__name__}")
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self):
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({params})"
+
+    def _start_fit(self, ratings):
+        inter = as_interactions(ratings)
+        self.interactions_ = inter
+        self.users_ = inter.users
+        self.items_ = inter.items
+        self._csr_cache_ = None
+        return inter
+
+    def _map_pairs(self, users, items, unknown):
+        """Internal indices of (user, item) pairs; -1 marks an unknown id."""
+        self._check_fitted()
+        _check_unknown(unknown)
+        scalar = np.ndim(users) == 0 and np.ndim(items) == 0 and not isinstance(users, tuple)
+        if scalar:
+            users, items = [users], [items]
+        users, items = list(users), list(items)
+        if len(users) != len(items):
+            raise ValueError(
+                f"users and items must have the same length; got {len(users)} and {len(items)}"
+            )
+        inter = self.interactions_
+        strict = unknown == "raise"
+        u = np.asarray(inter.user_index(users, strict=strict), dtype=np.intp)
+        i = np.asarray(inter.item_index(items, strict=strict), dtype=np.intp)
+        return u, i, scalar
+
+    def _validation_pairs(self, validation):
+        """Map a validation set onto the training indices (-1 for unseen ids)."""
+        if validation is None:
+            return None
+        val = as_interactions(validation)
+        inter = self.interactions_
+        u = np.asarray(inter.user_index(val.users, strict=False), dtype=np.intp)[val.user_idx]
+        i = np.asarray(inter.item_index(val.items, strict=False), dtype=np.intp)[val.item_idx]
+        return u, i, val.ratings
+
+    def _score_items(self, user_index):
+        return self.item_factors_ @ self.user_factors_[user_index] + self._item_offset()
+
+    def _item_offset(self):
+        return 0.0
+
+
+def _rowwise_dot(P, Q, u, i):
+    """``sum(P[u] * Q[i], axis=1)`` in chunks, without an n x k temporary."""
+    out = np.empty(len(u), dtype=np.float64)
+    step = max(1, _CHUNK_FLOATS // max(1, P.shape[1]))
+    for a in range(0, len(u), step):
+        b = min(a + step, len(u))
+        out[a:b] = np.einsum("nk,nk->n", P[u[a:b]], Q[i[a:b]])
+    return out
+
+
+# ===================================================================== PureSVD
+class PureSVD(_FactorModel):
+    r"""Truncated SVD of the zero-filled rating matrix (Cremonesi, Koren & Turrin).
+
+    PureSVD fills every unobserved cell with 0, optionally subtracts each
+    item's column mean, and keeps the ``n_factors`` leading singular triplets.
+    The score of item $i$ for user $u$ is the reconstructed cell.  It is a
+    top-N ranker, not a rating predictor: a missing rating is treated as a
+    (strong) signal of dislike.
+
+    Parameters
+    ----------
+    n_factors : int, default 50
+        Number of singular triplets kept, $k$.  Must be smaller than
+        ``min(n_users, n_items)`` (ARPACK computes a *truncated* SVD).
+    center : {None, "item"}, default None
+        ``None`` factorises $R_0$, the zero-filled matrix (the original
+        PureSVD); ``"item"`` factorises $R_0 - \mathbf 1 c^\top$ where $c_i$
+        is the mean of column $i$ of $R_0$ (zeros included), i.e. the principal
+        components of $R_0$.  The centred matrix is dense, so it is never
+        formed: ARPACK sees it only through a
+        :class:`scipy.sparse.linalg.LinearOperator`.
+    random_state : int, RandomState or None, default None
+        Seeds ARPACK's starting vector, which makes the signs reproducible.
+
+    Attributes
+    ----------
+    user_factors_ : ndarray of shape (n_users, n_factors)
+        $U_k \Sigma_k$.
+    item_factors_ : ndarray of shape (n_items, n_factors)
+        $V_k$ (orthonormal columns).
+    singular_values_ : ndarray of shape (n_factors,)
+        $\sigma_1 \ge \dots \ge \sigma_k$.
+    item_means_ : ndarray of shape (n_items,)
+        $c$ (all zeros when ``center=None``).
+    interactions_ : mathrec.data.Interactions
+        The training data.
+
+    Notes
+    -----
+    With $X = R_0 - \mathbf 1 c^\top$ and its truncated SVD
+    $X \approx U_k \Sigma_k V_k^\top$ (Eckart--Young: the best rank-$k$
+    approximation in Frobenius norm), the scores are
+
+    .. math:: \hat X = U_k \Sigma_k V_k^\top + \mathbf 1 c^\top
+              = (R_0 - \mathbf 1 c^\top) V_k V_k^\top + \mathbf 1 c^\top,
+
+    so a user's scores are her (centred) row projected on the span of the top
+    $k$ right singular vectors.  The operator applies
+    $Xv = R_0 v - \mathbf 1 (c^\top v)$ and $X^\top w = R_0^\top w - c
+    (\mathbf 1^\top w)$: two sparse products, never a dense matrix.
+
+    Taught in chapter 3 (matrix factorisation).
+
+    References
+    ----------
+    .. [1] P. Cremonesi, Y. Koren and R. Turrin, "Performance of recommender
+       algorithms on top-N recommendation tasks", RecSys 2010,
+       doi:10.1145/1864708.1864721.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from mathrec.factorization import PureSVD
+    >>> df = pd.DataFrame({"user": [1, 1, 2, 2, 3, 3], "item": ["a", "b", "b", "c", "a", "c"],
+    ...                    "rating": [5.0, 4.0, 4.0, 2.0, 5.0, 1.0]})
+    >>> model = PureSVD(n_factors=1, random_state=0).fit(df)
+    >>> model.singular_values_.round(3)
+    array([8.011])
+    >>> model.recommend(2, n=1).round(3)
+      item  score
+    0    a  2.043
+    """
+
+    def __init__(self, n_factors=50, *, center=None, random_state=None):
+        self.n_factors = n_factors
+        self.center = center
+        self.random_state = random_state
+
+    def fit(self, ratings):
+        """Factorise the training ratings; returns ``self``.
+
+        Parameters
+        ----------
+        ratings : pandas.DataFrame or mathrec.data.Interactions
+            Columns ``user, item, rating``.
+        """
+        k = check_positive_int(self.n_factors, "n_factors")
+        if self.center not in (None, "item"):
+            raise ValueError(f"center must be None or 'item'; got {self.center!r}")
+        rng = _check_random_state(self.random_state)
+        inter = self._start_fit(ratings)
+        R = inter.to_csr()
+        m, n = R.shape
+        if k >= min(m, n):
+            raise ValueError(
+                f"n_factors must be smaller than min(n_users, n_items) = {min(m, n)}; got {k}"
+            )
+        c = np.asarray(R.mean(axis=0)).ravel() if self.center == "item" else np.zeros(n)
+        Rt = R.T.tocsr()
+        ones_m = np.ones(m)
+
+        def matvec(v):
+            v = np.asarray(v, dtype=np.float64).ravel()
+            return R @ v - ones_m * (c @ v)
+
+        def rmatvec(w):
+            w = np.asarray(w, dtype=np.float64).ravel()
+            return Rt @ w - c * w.sum()
+
+        def matmat(V):
+            return R @ V - np.outer(ones_m, c @ V)
+
+        def rmatmat(W):
+            return Rt @ W - np.outer(c, W.sum(axis=0))
+
+        X = spla.LinearOperator(
+            (m, n), matvec=matvec, rmatvec=rmatvec, matmat=matmat, rmatmat=rmatmat, dtype=np.float64
+        )
+        v0 = rng.uniform(-1.0, 1.0, size=min(m, n))
+        U, s, Vt = spla.svds(X, k=k, v0=v0)
+        order = np.argsort(-s, kind="stable")
+        U, s, Vt = U[:, order], s[order], Vt[order]
+        # fix signs: the largest-magnitude entry of each right singular vector is positive
+        flip = np.sign(Vt[np.arange(k), np.argmax(np.abs(Vt), axis=1)])
+        flip[flip == 0] = 1.0
+        U, Vt = U * flip, Vt * flip[:, None]
+        self.singular_values_ = s
+        self.user_factors_ = U * s
+        self.item_factors_ = Vt.T.copy()
+        self.item_means_ = c
+        return self
+
+    def _item_offset(self):
+        return self.item_means_
+
+    def predict(self, users, items):
+        """Reconstructed scores $\\hat x_{ui}$ of (user, item) pairs.
+
+        Unknown ids raise :class:`mathrec.data.UnknownUserError` /
+        ``UnknownItemError``: PureSVD has nothing to say about them.
+        """
+        u, i, scalar = self._map_pairs(users, items, "raise")
+        out = _rowwise_dot(self.user_factors_, self.item_factors_, u, i) + self.item_means_[i]
+        return float(out[0]) if scalar else out
+
+
+# ================================================================ SGD kernels
+def _sgd_epoch(u_idx, i_idx, r, order, mu, bu, bi, P, Q,
+               lr_bu, lr_bi, lr_pu, lr_qi, reg_bu, reg_bi, reg_pu, reg_qi, biased):
+    """One SGD pass over ``order`` (Surprise's update rules), in place.
+
+    Written as scalar loops so that numba compiles it to tight machine code.
+    """
+    k = P.shape[1]
+    for t in range(order.shape[0]):
+        j = order[t]
+        u = u_idx[j]
+        i = i_idx[j]
+        dot = 0.0
+        for f in range(k):
+            dot += Q[i, f] * P[u, f]
+        err = r[j] - (mu + bu[u] + bi[i] + dot)
+        if biased:
+            bu[u] += lr_bu * (err - reg_bu * bu[u])
+            bi[i] += lr_bi * (err - reg_bi * bi[i])
+        for f in range(k):
+            puf = P[u, f]
+            qif = Q[i, f]
+            P[u, f] += lr_pu * (err * qif - reg_pu * puf)
+            Q[i, f] += lr_qi * (err * puf - reg_qi * qif)
+
+
+def _sgd_epoch_numpy(u_idx, i_idx, r, order, mu, bu, bi, P, Q,
+                     lr_bu, lr_bi, lr_pu, lr_qi, reg_bu, reg_bi, reg_pu, reg_qi, biased):
+    """The same pass with NumPy row operations: the fallback without numba."""
+    for j in order:
+        u = u_idx[j]
+        i = i_idx[j]
+        pu = P[u].copy()
+        qi = Q[i]
+        err = r[j] - (mu + bu[u] + bi[i] + pu @ qi)
+        if biased:
+            bu[u] += lr_bu * (err - reg_bu * bu[u])
+            bi[i] += lr_bi * (err - reg_bi * bi[i])
+        P[u] += lr_pu * (err * qi - reg_pu * pu)
+        Q[i] += lr_qi * (err * pu - reg_qi * qi)
+
+
+def _sse(u_idx, i_idx, r, mu, bu, bi, P, Q):
+    """Sum of squared errors over the given ratings (scalar loops for numba)."""
+    k = P.shape[1]
+    total = 0.0
+    for j in range(r.shape[0]):
+        u = u_idx[j]
+        i = i_idx[j]
+        dot = 0.0
+        for f in range(k):
+            dot += Q[i, f] * P[u, f]
+        e = r[j] - (mu + bu[u] + bi[i] + dot)
+        total += e * e
+    return total
+
+
+def _sse_numpy(u_idx, i_idx, r, mu, bu, bi, P, Q):
+    e = r - (mu + bu[u_idx] + bi[i_idx] + _rowwise_dot(P, Q, u_idx, i_idx))
+    return float(e @ e)
+
+
+_KERNELS = {}
+
+
+def _kernels(compiled=True):
+    """``(sgd_epoch, sse)``: numba-compiled when numba is importable, else NumPy."""
+    if not compiled:
+        return _sgd_epoch_numpy, _sse_numpy
+    if "sgd" not in _KERNELS:
+        try:
+            import numba
+        except ImportError:  # pragma: no cover - depends on the environment
+            _KERNELS["sgd"], _KERNELS["sse"] = _sgd_epoch_numpy, _sse_numpy
+        else:
+            jit = numba.njit(cache=True, nogil=True, fastmath=False)
+            _KERNELS["sgd"], _KERNELS["sse"] = jit(_sgd_epoch), jit(_sse)
+    return _KERNELS["sgd"], _KERNELS["sse"]
+
+
+def _first_appearance_order(idx, n):
+    """Position of each index's first occurrence in ``idx`` and the indices sorted by it."""
+    first = np.full(n, len(idx), dtype=np.intp)
+    np.minimum.at(first, idx, np.arange(len(idx), dtype=np.intp))
+    return first, np.argsort(first, kind="stable")
+
+
+# ==================================================================== BiasedMF
+class BiasedMF(_FactorModel):
+    r"""Biased matrix factorisation learned by SGD (Funk's "SVD", Surprise's ``SVD``).
+
+    Parameters
+    ----------
+    n_factors : int, default 100
+        Number of latent factors $k$.
+    n_epochs : int, default 20
+        Number of passes over the training ratings.
+    biased : bool, default True
+        Learn $\mu, b_u, b_i$; if False, $\hat r_{ui} = p_u^\top q_i$.
+    lr_all, reg_all : float, default 0.005 and 0.02
+        Learning rate $\gamma$ and regularisation $\lambda$ for every parameter.
+    lr_bu, lr_bi, lr_pu, lr_qi, reg_bu, reg_bi, reg_pu, reg_qi : float or None
+        Per-parameter overrides of ``lr_all`` / ``reg_all`` (as in Surprise).
+    init_mean, init_std_dev : float, default 0 and 0.1
+        $p_u$ and $q_i$ start as independent normal draws; biases start at 0.
+    shuffle : bool, default False
+        ``False`` visits the ratings in Surprise's order in every epoch: grouped
+        by user, users in the order of their first rating in the training data,
+        each user's ratings in data order.  ``True`` draws a fresh random
+        permutation of all ratings every epoch (textbook SGD).
+    clip : bool, default True
+        Clip predictions to the range of the training ratings (Surprise clips
+        to the rating scale).
+    random_state : int, RandomState or None, default None
+        Seeds the initial factors (and the shuffles).  Initial factors are drawn
+        as Surprise draws them: ``RandomState(seed).normal`` for all users
+        (in order of first appearance), then for all items.
+
+    Attributes
+    ----------
+    global_mean_ : float
+        $\mu$, the mean training rating (0 when ``biased=False``).
+    user_bias_, item_bias_ : ndarray
+        $b_u$ and $b_i$ by internal index.
+    user_factors_, item_factors_ : ndarray of shape (n_users, k), (n_items, k)
+        $P$ and $Q$.
+    history_ : pandas.DataFrame
+        One row per epoch: ``epoch``, ``train_rmse``, ``train_objective``
+        (the regularised objective below, evaluated at the end of the epoch)
+        and ``valid_rmse`` (NaN when no validation set was given).
+    interactions_ : mathrec.data.Interactions
+        The training data.
+
+    Notes
+    -----
+    The prediction is $\hat r_{ui} = \mu + b_u + b_i + p_u^\top q_i$ and the
+    objective, summed over the set $\mathcal K$ of observed ratings, is
+
+    .. math:: J = \sum_{(u,i)\in\mathcal K} \Big[ e_{ui}^2 +
+              \lambda\big(b_u^2 + b_i^2 + \|p_u\|^2 + \|q_i\|^2\big)\Big],
+              \qquad e_{ui} = r_{ui} - \hat r_{ui}.
+
+    (A user with $n_u$ ratings thus pays $\lambda n_u \|p_u\|^2$: the
+    penalty is weighted by activity, as in ALS-WR.)  SGD visits one rating at
+    a time and steps against the gradient of its term, with the factor 2
+    absorbed into $\gamma$:
+
+    .. math::
+        b_u &\leftarrow b_u + \gamma (e_{ui} - \lambda b_u), \qquad
+        b_i \leftarrow b_i + \gamma (e_{ui} - \lambda b_i), \\
+        p_u &\leftarrow p_u + \gamma (e_{ui} q_i - \lambda p_u), \qquad
+        q_i \leftarrow q_i + \gamma (e_{ui} p_u - \lambda q_i),
+
+    where $q_i$ in the $p_u$ update and $p_u$ in the $q_i$ update are the
+    values before the step.  A user or item unseen in training contributes
+    $b = 0$ and $p = 0$ with ``unknown="fallback"``.
+
+    The loop is sequential, so it is compiled with numba when available
+    (a NumPy fallback runs the same updates, much more slowly).
+
+    Taught in chapter 3 (matrix factorisation).
+
+    References
+    ----------
+    .. [1] S. Funk, "Netflix Update: Try This at Home", 2006,
+       https://sifter.org/~simon/journal/20061211.html
+    .. [2] Y. Koren, R. Bell and C. Volinsky, "Matrix factorization techniques
+       for recommender systems", Computer 42(8), 2009, doi:10.1109/MC.2009.263.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from mathrec.factorization import BiasedMF
+    >>> df = pd.DataFrame({"user": [1, 1, 2, 2, 3], "item": [10, 20, 10, 30, 20],
+    ...                    "rating": [5.0, 3.0, 4.0, 1.0, 2.0]})
+    >>> model = BiasedMF(n_factors=2, n_epochs=50, lr_all=0.05, random_state=0).fit(df)
+    >>> round(model.global_mean_, 2)
+    3.0
+    >>> model.predict([1, 3], [10, 30]).round(2)  # clipped to the rating range [1, 5]
+    array([5.  , 1.29])
+    """
+
+    def __init__(self, n_factors=100, n_epochs=20, *, biased=True, lr_all=0.005, reg_all=0.02,
+                 lr_bu=None, lr_bi=None, lr_pu=None, lr_qi=None,
+                 reg_bu=None, reg_bi=None, reg_pu=None, reg_qi=None,
+                 init_mean=0.0, init_std_dev=0.1, shuffle=False, clip=True, random_state=None):
+        self.n_factors = n_factors
+        self.n_epochs = n_epochs
+        self.biased = biased
+        self.lr_all = lr_all
+        self.reg_all = reg_all
+        self.lr_bu = lr_bu
+        self.lr_bi = lr_bi
+        self.lr_pu = lr_pu
+        self.lr_qi = lr_qi
+        self.reg_bu = reg_bu
+        self.reg_bi = reg_bi
+        self.reg_pu = reg_pu
+        self.reg_qi = reg_qi
+        self.init_mean = init_mean
+        self.init_std_dev = init_std_dev
+        self.shuffle = shuffle
+        self.clip = clip
+        self.random_state = random_state
+
+    def _rates(self):
+        lr_all = _check_float(self.lr_all, "lr_all")
+        reg_all = _check_float(self.reg_all, "reg_all")
+        out = {}
+        for name in ("lr_bu", "lr_bi", "lr_pu", "lr_qi"):
+            v = getattr(self, name)
+            out[name] = lr_all if v is None else _check_float(v, name)
+        for name in ("reg_bu", "reg_bi", "reg_pu", "reg_qi"):
+            v = getattr(self, name)
+            out[name] = reg_all if v is None else _check_float(v, name)
+        return out
+
+    def fit(self, ratings, validation=None, *, _compiled=True):
+        """Learn biases and factors by SGD; returns ``self``.
+
+        Parameters
+        ----------
+        ratings : pandas.DataFrame or mathrec.data.Interactions
+            Training ratings, columns ``user, item, rating``.
+        validation : pandas.DataFrame or Interactions, optional
+            Held-out ratings whose RMSE is recorded after every epoch in
+            ``history_`` (unseen ids fall back to the biases).
+        """
+        k = check_positive_int(self.n_factors, "n_factors")
+        n_epochs = check_positive_int(self.n_epochs, "n_epochs", minimum=0)
+        rates = self._rates()
+        init_std = _check_float(self.init_std_dev, "init_std_dev")
+        init_mean = float(self.init_mean)
+        rng = _check_random_state(self.random_state)
+        inter = self._start_fit(ratings)
+        val = self._validation_pairs(validation)
+        u = np.ascontiguousarray(inter.user_idx, dtype=np.int64)
+        i = np.ascontiguousarray(inter.item_idx, dtype=np.int64)
+        r = np.ascontiguousarray(inter.ratings, dtype=np.float64)
+        n_u, n_i = inter.n_users, inter.n_items
+
+        # Surprise's inner ids: users and items numbered by first appearance
+        first_u, users_in_order = _first_appearance_order(u, n_u)
+        _, items_in_order = _first_appearance_order(i, n_i)
+        P = np.empty((n_u, k))
+        Q = np.empty((n_i, k))
+        P[users_in_order] = rng.normal(init_mean, init_std, size=(n_u, k))
+        Q[items_in_order] = rng.normal(init_mean, init_std, size=(n_i, k))
+        bu = np.zeros(n_u)
+        bi = np.zeros(n_i)
+        mu = float(r.mean()) if self.biased else 0.0
+        order = np.argsort(first_u[u], kind="stable").astype(np.int64)
+
+        sgd, sse = _kernels(_compiled)
+        biased = bool(self.biased)
+        rows = []
+        for epoch in range(1, n_epochs + 1):
+            if self.shuffle:
+                order = rng.permutation(len(r)).astype(np.int64)
+            sgd(u, i, r, order, mu, bu, bi, P, Q,
+                rates["lr_bu"], rates["lr_bi"], rates["lr_pu"], rates["lr_qi"],
+                rates["reg_bu"], rates["reg_bi"], rates["reg_pu"], rates["reg_qi"], biased)
+            train_sse = sse(u, i, r, mu, bu, bi, P, Q)
+            penalty = (rates["reg_bu"] * np.bincount(u, minlength=n_u) @ bu**2
+                       + rates["reg_bi"] * np.bincount(i, minlength=n_i) @ bi**2
+                       + rates["reg_pu"] * np.bincount(u, minlength=n_u) @ (P**2).sum(1)
+                       + rates["reg_qi"] * np.bincount(i, minlength=n_i) @ (Q**2).sum(1))
+            valid = np.nan
+            if val is not None:
+                valid = self._rmse_pairs(val, mu, bu, bi, P, Q, r)
+            rows.append((epoch, np.sqrt(train_sse / len(r)), train_sse + penalty, valid))
+        self.global_mean_ = mu
+        self.user_bias_ = bu
+        self.item_bias_ = bi
+        self.user_factors_ = P
+        self.item_factors_ = Q
+        self.rating_range_ = (float(r.min()), float(r.max()))
+        self.history_ = pd.DataFrame(
+            rows, columns=["epoch", "train_rmse", "train_objective", "valid_rmse"]
+        )
+        return self
+
+    def _raw_predict(self, u, i, mu, bu, bi, P, Q):
+        ku, ki = u >= 0, i >= 0
+        both = ku & ki
+        est = np.full(len(u), mu)
+        est[ku] += bu[u[ku]]
+        est[ki] += bi[i[ki]]
+        est[both] += _rowwise_dot(P, Q, u[both], i[both])
+        return est
+
+    def _rmse_pairs(self, val, mu, bu, bi, P, Q, r_train):
+        u, i, r = val
+        est = self._raw_predict(u, i, mu, bu, bi, P, Q)
+        if self.clip:
+            est = np.clip(est, r_train.min(), r_train.max())
+        return float(np.sqrt(np.mean((r - est) ** 2)))
+
+    def predict(self, users, items, *, unknown="raise"):
+        r"""Predicted ratings $\hat r_{ui}$ for (user, item) pairs.
+
+        Parameters
+        ----------
+        users, items : array-like of ids (or two scalars)
+            The pairs, in the caller's ids.
+        unknown : {"raise", "fallback"}, default "raise"
+            ``"raise"``: an id unseen in training raises
+            :class:`mathrec.data.UnknownUserError` / ``UnknownItemError``.
+            ``"fallback"``: unseen users/items contribute zero bias and zero
+            factors, so the prediction falls back to $\mu + b_i$, $\mu + b_u$
+            or $\mu$ (Surprise's rule).
+
+        Returns
+        -------
+        ndarray of float (a float for two scalars)
+        """
+        u, i, scalar = self._map_pairs(users, items, unknown)
+        est = self._raw_predict(u, i, self.global_mean_, self.user_bias_, self.item_bias_,
+                                self.user_factors_, self.item_factors_)
+        if self.clip:
+            est = np.clip(est, *self.rating_range_)
+        return float(est[0]) if scalar else est
+
+    def _score_items(self, user_index):
+        return (self.global_mean_ + self.user_bias_[user_index] + self.item_bias_
+                + self.item_factors_ @ self.user_factors_[user_index])
+
+
+# ======================================================================== ALS
+def _rows_by_count_chunks(counts, k, budget=_CHUNK_FLOATS):
+    """Split rows, sorted by their number of entries, into chunks that fit ``budget``.
+
+    Each chunk is padded to its longest row, so sorting by count keeps the
+    padding small; a chunk holds at most ``budget`` floats of gathered factors
+    and of stacked k x k systems.
+    """
+    order = np.argsort(counts, kind="stable")
+    sorted_counts = counts[order]
+    start = np.searchsorted(sorted_counts, 1)  # rows with no entries come first
+    chunks = []
+    a = start
+    n = len(order)
+    while a < n:
+        # grow the chunk while (rows * max_len * k) and (rows * k * k) fit
+        longest = sorted_counts[a]
+        per_row = max(longest * k, k * k, 1)
+        b = min(n, a + max(1, budget // per_row))
+        longest = sorted_counts[b - 1]
+        per_row = max(longest * k, k * k, 1)
+        b = min(b, a + max(1, budget // per_row))
+        chunks.append(order[a:b])
+        a = b
+    return order[:start], chunks
+
+
+def _als_half_step(R, Y, lam, weighted, out):
+    r"""Solve $\min_x \sum_i (r_{ui} - x^\top y_i)^2 + \lambda_u \|x\|^2$ for every row of ``R``.
+
+    Rows are processed in chunks: the factors of each row's items are gathered
+    into a zero-padded ``(rows, L, k)`` stack, the normal matrices
+    $Y_u^\top Y_u + \lambda_u I$ are formed with one batched ``matmul`` and
+    solved with one batched ``numpy.linalg.solve``.
+    """
+    k = Y.shape[1]
+    counts = np.diff(R.indptr)
+    empty, chunks = _rows_by_count_chunks(counts, k)
+    out[empty] = 0.0
+    eye = np.eye(k)
+    for rows in chunks:
+        lens = counts[rows]
+        L = int(lens.max())
+        pos = np.arange(L)
+        mask = pos < lens[:, None]
+        flat = (R.indptr[rows][:, None] + pos)[mask]
+        G = np.zeros((len(rows), L, k))
+        G[mask] = Y[R.indices[flat]]
+        rv = np.zeros((len(rows), L))
+        rv[mask] = R.data[flat]
+        Gt = G.transpose(0, 2, 1)
+        A = Gt @ G
+        A += (lam * (lens if weighted else np.ones_like(lens)))[:, None, None] * eye
+        b = (Gt @ rv[:, :, None])
+        out[rows] = np.linalg.solve(A, b)[:, :, 0]
+    return out
+
+
+class ALS(_FactorModel):
+    r"""Alternating least squares for explicit ratings (ALS-WR / Spark's ALS).
+
+    Parameters
+    ----------
+    n_factors : int, default 10
+        Number of latent factors $k$ (Spark's ``rank``).
+    n_iter : int, default 10
+        Number of sweeps; each sweep solves all users, then all items.
+    regularization : float, default 0.1
+        $\lambda$ (Spark's ``regParam``).
+    reg : {"weighted", "plain"}, default "weighted"
+        ``"weighted"``: user $u$ pays $\lambda n_u \|p_u\|^2$ and item $i$
+        pays $\lambda n_i \|q_i\|^2$ (Zhou et al.'s ALS-WR, Spark);
+        ``"plain"``: $\lambda \|p_u\|^2$ and $\lambda \|q_i\|^2$.
+    center : bool, default True
+        Fit $r_{ui} - \mu$ and add $\mu$ back (Spark fits $r_{ui}$ itself:
+        ``center=False``).
+    init_std_dev : float, default 0.1
+        Item factors start as normal draws with this standard deviation.
+    clip : bool, default True
+        Clip predictions to the range of the training ratings.
+    random_state : int, RandomState or None, default None
+        Seeds the initial item factors.
+
+    Attributes
+    ----------
+    global_mean_ : float
+        $\mu$ (0 when ``center=False``).
+    user_factors_, item_factors_ : ndarray
+        $P$ and $Q$.
+    history_ : pandas.DataFrame
+        Per sweep: ``iteration``, ``train_rmse``, ``train_objective``,
+        ``valid_rmse``.
+    interactions_ : mathrec.data.Interactions
+
+    Notes
+    -----
+    The objective over the observed set $\mathcal K$ is
+
+    .. math:: J(P, Q) = \sum_{(u,i)\in\mathcal K} (r_{ui} - \mu - p_u^\top q_i)^2
+              + \lambda \Big(\sum_u w_u \|p_u\|^2 + \sum_i w_i \|q_i\|^2\Big),
+
+    with $w = n$ (weighted) or $w = 1$ (plain).  For fixed $Q$ it is a sum of
+    independent ridge regressions, one per user; setting the gradient to zero
+    gives the normal equations
+
+    .. math:: \big(Q_u^\top Q_u + \lambda w_u I\big)\, p_u = Q_u^\top (r_u - \mu),
+
+    where $Q_u$ stacks the factors of the items $u$ rated.  Symmetrically for
+    items.  Each half step can only decrease $J$, so $J$ is monotone over
+    sweeps.  A user with no ratings gets $p_u = 0$.
+
+    Taught in chapter 3 (matrix factorisation).
+
+    References
+    ----------
+    .. [1] Y. Zhou, D. Wilkinson, R. Schreiber and R. Pan, "Large-scale
+       parallel collaborative filtering for the Netflix Prize", AAIM 2008,
+       doi:10.1007/978-3-540-68880-8_32.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from mathrec.factorization import ALS
+    >>> df = pd.DataFrame({"user": [1, 1, 2, 2, 3], "item": [10, 20, 10, 30, 20],
+    ...                    "rating": [5.0, 3.0, 4.0, 1.0, 2.0]})
+    >>> model = ALS(n_factors=2, n_iter=20, regularization=0.01, random_state=0).fit(df)
+    >>> bool(model.history_.train_objective.is_monotonic_decreasing)
+    True
+    >>> model.predict([1], [30]).round(2)
+    array([1.98])
+    """
+
+    def __init__(self, n_factors=10, n_iter=10, regularization=0.1, *, reg="weighted",
+                 center=True, init_std_dev=0.1, clip=True, random_state=None):
+        self.n_factors = n_factors
+        self.n_iter = n_iter
+        self.regularization = regularization
+        self.reg = reg
+        self.center = center
+        self.init_std_dev = init_std_dev
+        self.clip = clip
+        self.random_state = random_state
+
+    def fit(self, ratings, validation=None):
+        """Alternate closed-form user and item solves; returns ``self``.
+
+        Parameters
+        ----------
+        ratings : pandas.DataFrame or mathrec.data.Interactions
+            Training ratings.
+        validation : pandas.DataFrame or Interactions, optional
+            Held-out ratings whose RMSE is recorded after every sweep.
+        """
+        k = check_positive_int(self.n_factors, "n_factors")
+        n_iter = check_positive_int(self.n_iter, "n_iter", minimum=0)
+        lam = _check_float(self.regularization, "regularization")
+        if self.reg not in ("weighted", "plain"):
+            raise ValueError(f"reg must be 'weighted' or 'plain'; got {self.reg!r}")
+        weighted = self.reg == "weighted"
+        if weighted and lam == 0:
+            raise ValueError("regularization must be > 0 with reg='weighted'")
+        init_std = _check_float(self.init_std_dev, "init_std_dev")
+        rng = _check_random_state(self.random_state)
+        inter = self._start_fit(ratings)
+        val = self._validation_pairs(validation)
+        mu = float(inter.ratings.mean()) if self.center else 0.0
+        R = sp.csr_matrix(
+            (inter.ratings - mu, (inter.user_idx, inter.item_idx)), shape=inter.shape
+        )
+        R.sort_indices()
+        Rt = R.T.tocsr()
+        Rt.sort_indices()
+        P = np.zeros((inter.n_users, k))
+        Q = rng.normal(0.0, init_std, size=(inter.n_items, k))
+        n_u = np.diff(R.indptr)
+        n_i = np.diff(Rt.indptr)
+        u, i, r = inter.user_idx, inter.item_idx, inter.ratings
+        rows = []
+        self.global_mean_ = mu
+        self.rating_range_ = (float(r.min()), float(r.max()))
+        for it in range(1, n_iter + 1):
+            _als_half_step(R, Q, lam, weighted, P)
+            _als_half_step(Rt, P, lam, weighted, Q)
+            e = r - mu - _rowwise_dot(P, Q, u, i)
+            wu = n_u if weighted else np.ones_like(n_u)
+            wi = n_i if weighted else np.ones_like(n_i)
+            obj = e @ e + lam * (wu @ (P**2).sum(1) + wi @ (Q**2).sum(1))
+            valid = np.nan
+            if val is not None:
+                self.user_factors_, self.item_factors_ = P, Q
+                valid = self._valid_rmse(val)
+            rows.append((it, float(np.sqrt(np.mean(e**2))), float(obj), valid))
+        self.user_factors_ = P
+        self.item_factors_ = Q
+        self.history_ = pd.DataFrame(
+            rows, columns=["iteration", "train_rmse", "train_objective", "valid_rmse"]
+        )
+        return self
+
+    def _raw(self, u, i):
+        est = np.full(len(u), self.global_mean_)
+        both = (u >= 0) & (i >= 0)
+        est[both] += _rowwise_dot(self.user_factors_, self.item_factors_, u[both], i[both])
+        if self.clip:
+            est = np.clip(est, *self.rating_range_)
+        return est
+
+    def _valid_rmse(self, val):
+        u, i, r = val
+        return float(np.sqrt(np.mean((r - self._raw(u, i)) ** 2)))
+
+    def predict(self, users, items, *, unknown="raise"):
+        r"""Predicted ratings $\mu + p_u^\top q_i$ for (user, item) pairs.
+
+        ``unknown="fallback"`` predicts $\mu$ for pairs with an unseen id;
+        ``"raise"`` (default) raises ``UnknownUserError`` / ``UnknownItemError``.
+        """
+        u, i, scalar = self._map_pairs(users, items, unknown)
+        est = self._raw(u, i)
+        return float(est[0]) if scalar else est
+
+    def _item_offset(self):
+        return self.global_mean_
+
+
+# ================================================================ ImplicitALS
+def _row_chunks(indptr, k, budget=_CHUNK_FLOATS):
+    """Consecutive row ranges whose entries times ``k`` stay within ``budget``."""
+    limit = max(1, budget // max(1, k))
+    bounds = [0]
+    n = len(indptr) - 1
+    while bounds[-1] < n:
+        a = bounds[-1]
+        b = int(np.searchsorted(indptr, indptr[a] + limit, side="right")) - 1
+        bounds.append(min(n, max(b, a + 1)))
+    return list(zip(bounds[:-1], bounds[1:]))
+
+
+def _cg_half_step(C, X, Y, lam, cg_steps):
+    r"""A few conjugate-gradient steps on every row's system, warm-started at ``X``.
+
+    Row $u$ solves $(Y^\top Y + \lambda I + Y^\top (C_u - I) Y)\,x_u =
+    Y^\top C_u p_u$ where ``C.data`` holds the confidences $c_{ui}$ of the
+    observed cells ($p_{ui} = 1$ there, $c = 1$ and $p = 0$ elsewhere).
+    The product with the matrix uses only $Y^\top Y$ and the observed rows of
+    $Y$, as in ``implicit``'s CG solver; all rows of a chunk advance together.
+    """
+    n_rows, k = X.shape
+    YtY = Y.T @ Y + lam * np.eye(k)
+    for a, b in _row_chunks(C.indptr, k):
+        lo, hi = C.indptr[a], C.indptr[b]
+        indptr = C.indptr[a:b + 1] - lo
+        idx = C.indices[lo:hi]
+        c = C.data[lo:hi]
+        cm1 = c - 1.0
+        nr = b - a
+        counts = np.diff(indptr)
+        rowid = np.repeat(np.arange(nr), counts)
+        Yg = Y[idx]
+        shape = (nr, Y.shape[0])
+
+        def Amul(p):
+            s = np.einsum("nk,nk->n", Yg, p[rowid]) * cm1
+            return p @ YtY + sp.csr_matrix((s, idx, indptr), shape=shape) @ Y
+
+        x = X[a:b].copy()
+        r = sp.csr_matrix((c, idx, indptr), shape=shape) @ Y - Amul(x)
+        p = r.copy()
+        rsold = np.einsum("nk,nk->n", r, r)
+        active = (rsold >= 1e-20) & (counts > 0)
+        for _ in range(cg_steps):
+            if not active.any():
+                break
+            Ap = Amul(p)
+            pAp = np.einsum("nk,nk->n", p, Ap)
+            alpha = np.divide(rsold, pAp, out=np.zeros(nr), where=active & (pAp > 0))
+            x += alpha[:, None] * p
+            r -= alpha[:, None] * Ap
+            rsnew = np.einsum("nk,nk->n", r, r)
+            active &= rsnew >= 1e-20
+            beta = np.divide(rsnew, rsold, out=np.zeros(nr), where=active)
+            p = r + beta[:, None] * p
+            rsold = rsnew
+        x[counts == 0] = 0.0
+        X[a:b] = x
+    return X
+
+
+class ImplicitALS(_FactorModel):
+    r"""Implicit-feedback ALS (Hu, Koren & Volinsky 2008) with a conjugate-gradient solver.
+
+    Every cell of the user-item matrix takes part: an observed cell
+    ($r_{ui} > 0$) says "preference 1" with confidence $1 + \alpha r_{ui}$, an
+    unobserved cell says "preference 0" with confidence 1.
+
+    Parameters
+    ----------
+    n_factors : int, default 100
+        Number of latent factors $k$.
+    n_iter : int, default 15
+        Number of sweeps (users then items).
+    regularization : float, default 0.01
+        $\lambda$.
+    alpha : float, default 1.0
+        Confidence slope $\alpha$.
+    cg_steps : int, default 3
+        Conjugate-gradient steps per row and half step, warm-started from the
+        previous sweep (``implicit``'s default).  Large values give the exact
+        least-squares solution.
+    init_scale : float, default 0.01
+        Factors start uniform on $[0, \text{init\_scale})$.
+    random_state : int, RandomState or None, default None
+
+    Attributes
+    ----------
+    user_factors_, item_factors_ : ndarray
+        $X$ and $Y$.
+    history_ : pandas.DataFrame
+        Per sweep: ``iteration`` and ``loss``, the objective below divided by
+        the total confidence (as ``implicit`` reports it).
+    interactions_ : mathrec.data.Interactions
+
+    Notes
+    -----
+    With $p_{ui} = 1[r_{ui} > 0]$ and $c_{ui} = 1 + \alpha r_{ui}$ the
+    objective over *all* $m n$ cells is
+
+    .. math:: \sum_{u,i} c_{ui} (p_{ui} - x_u^\top y_i)^2
+              + \lambda \Big(\sum_u \|x_u\|^2 + \sum_i \|y_i\|^2\Big).
+
+    For fixed $Y$ the minimiser for user $u$ solves
+
+    .. math:: \big(Y^\top C_u Y + \lambda I\big) x_u = Y^\top C_u p_u,
+              \qquad Y^\top C_u Y = Y^\top Y + Y^\top (C_u - I) Y,
+
+    and $C_u - I$ is non-zero only on the $n_u$ items $u$ touched.  So
+    $Y^\top Y$ is computed once per half step and the product of the matrix
+    with a vector $v$ costs $O(k^2 + n_u k)$:
+    $Y^\top Y v + \lambda v + \sum_{i \in I_u} (c_{ui}-1)(y_i^\top v)\, y_i$.
+    Conjugate gradient needs nothing else (Takács, Pilászy & Tikk 2011).
+
+    Taught in chapter 3 (matrix factorisation).
+
+    References
+    ----------
+    .. [1] Y. Hu, Y. Koren and C. Volinsky, "Collaborative filtering for
+       implicit feedback datasets", ICDM 2008, doi:10.1109/ICDM.2008.22.
+    .. [2] G. Takács, I. Pilászy and D. Tikk, "Applications of the conjugate
+       gradient method for implicit feedback collaborative filtering",
+       RecSys 2011, doi:10.1145/2043932.2043987.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from mathrec.factorization import ImplicitALS
+    >>> df = pd.DataFrame({"user": [1, 1, 2, 2, 3, 3, 4, 4],
+    ...                    "item": ["a", "b", "a", "b", "c", "d", "a", "c"],
+    ...                    "rating": 1.0})
+    >>> model = ImplicitALS(n_factors=2, alpha=10.0, regularization=0.1,
+    ...                     random_state=0).fit(df)
+    >>> model.recommend(3, n=2)["item"].tolist()  # user 4 links c to a
+    ['a', 'b']
+    """
+
+    def __init__(self, n_factors=100, n_iter=15, regularization=0.01, alpha=1.0, *,
+                 cg_steps=3, init_scale=0.01, random_state=None):
+        self.n_factors = n_factors
+        self.n_iter = n_iter
+        self.regularization = regularization
+        self.alpha = alpha
+        self.cg_steps = cg_steps
+        self.init_scale = init_scale
+        self.random_state = random_state
+
+    def _confidence(self, inter):
+        """Confidence CSR ``1 + alpha r`` on the cells with ``r > 0`` (others are dropped)."""
+        alpha = _check_float(self.alpha, "alpha")
+        keep = inter.ratings > 0
+        if (inter.ratings < 0).any():
+            raise ValueError("ratings must be >= 0 for ImplicitALS (counts, clicks, ratings)")
+        C = sp.csr_matrix(
+            (1.0 + alpha * inter.ratings[keep], (inter.user_idx[keep], inter.item_idx[keep])),
+            shape=inter.shape,
+        )
+        C.sort_indices()
+        return C
+
+    def fit(self, ratings):
+        """Alternate CG solves for users and items; returns ``self``.
+
+        Parameters
+        ----------
+        ratings : pandas.DataFrame or mathrec.data.Interactions
+            Interactions with ``rating >= 0`` (a count, a play time or an
+            explicit rating; 0 means "not observed").
+        """
+        k = check_positive_int(self.n_factors, "n_factors")
+        n_iter = check_positive_int(self.n_iter, "n_iter", minimum=0)
+        cg_steps = check_positive_int(self.cg_steps, "cg_steps")
+        lam = _check_float(self.regularization, "regularization")
+        scale = _check_float(self.init_scale, "init_scale")
+        rng = _check_random_state(self.random_state)
+        inter = self._start_fit(ratings)
+        C = self._confidence(inter)
+        Ct = C.T.tocsr()
+        Ct.sort_indices()
+        X = rng.random_sample((inter.n_users, k)) * scale
+        Y = rng.random_sample((inter.n_items, k)) * scale
+        rows = []
+        for it in range(1, n_iter + 1):
+            _cg_half_step(C, X, Y, lam, cg_steps)
+            _cg_half_step(Ct, Y, X, lam, cg_steps)
+            rows.append((it, self._loss(C, X, Y, lam)))
+        self.user_factors_ = X
+        self.item_factors_ = Y
+        self.history_ = pd.DataFrame(rows, columns=["iteration", "loss"])
+        return self
+
+    @staticmethod
+    def _loss(C, X, Y, lam):
+        """Objective / total confidence, without touching the unobserved cells one by one."""
+        rows = np.repeat(np.arange(C.shape[0]), np.diff(C.indptr))
+        s = _rowwise_dot(X, Y, rows, C.indices)
+        c = C.data
+        # all cells as if unobserved (c=1, p=0): sum s^2 = trace(X^T X Y^T Y)
+        total = np.sum((X.T @ X) * (Y.T @ Y))
+        total += np.sum(c * (1.0 - s) ** 2 - s**2)
+        total += lam * (np.sum(X**2) + np.sum(Y**2))
+        n_cells = C.shape[0] * C.shape[1]
+        return float(total / (c.sum() + n_cells - C.nnz))
+
+    def predict(self, users, items):
+        r"""Preference scores $x_u^\top y_i$ for (user, item) pairs (unknown ids raise)."""
+        u, i, scalar = self._map_pairs(users, items, "raise")
+        out = _rowwise_dot(self.user_factors_, self.item_factors_, u, i)
+        return float(out[0]) if scalar else out
