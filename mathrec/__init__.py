@@ -1,0 +1,65 @@
+"""mathrec: recommender systems from first principles.
+
+The package behind the book *Recommender systems from first principles*. Each
+module holds one idea and names the chapter that teaches it.
+
+``import mathrec`` is fast: submodules (``mathrec.similarity``,
+``mathrec.losses``, ...) and the public names listed in ``_LAZY_NAMES`` are
+imported only when first used:
+
+>>> import mathrec
+>>> round(mathrec.cosine([1, 2, 3], [2, 3, 1]), 4)
+0.7857
+>>> mathrec.similarity.pearson([1, 2, 3], [2, 4, 6]) > 0.999
+True
+"""
+
+import importlib as _importlib
+
+__version__ = "0.1.0"
+
+#: Public top-level names -> the submodule that defines them.
+#: To expose a new name as ``mathrec.<name>``, add one line here.
+_LAZY_NAMES = {
+    # chapter 4: similarity, losses, linear algebra
+    "cosine": "similarity",
+    "pearson": "similarity",
+    "jaccard": "similarity",
+    "adjusted_cosine": "similarity",
+    "similarity_matrix": "similarity",
+    "mse": "losses",
+    "rmse": "losses",
+    "mae": "losses",
+    "half_sse": "losses",
+    "binary_cross_entropy": "losses",
+    "cross_entropy": "losses",
+    "svd": "linalg",
+    "truncated_svd": "linalg",
+    "rank_k_approximation": "linalg",
+    "approximation_error": "linalg",
+    "energy_kept": "linalg",
+}
+
+
+def _submodule_names():
+    import pkgutil
+
+    return {m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")}
+
+
+def __getattr__(name):
+    if name in _LAZY_NAMES:
+        value = getattr(_importlib.import_module(f"{__name__}.{_LAZY_NAMES[name]}"), name)
+    elif not name.startswith("_") and name in _submodule_names():
+        value = _importlib.import_module(f"{__name__}.{name}")
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | _submodule_names() | set(_LAZY_NAMES))
+
+
+__all__ = sorted(_LAZY_NAMES)
