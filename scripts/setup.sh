@@ -19,6 +19,13 @@ fi
 echo "==> installing mathrec and the book/test stack (requirements.txt)"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 
+# Offline HTML: fetch the pinned MathJax and mermaid releases from the npm registry
+# (SHA-512 checked) into _static/vendor/; a no-op when they are already there.
+echo "==> vendoring MathJax and mermaid into _static/vendor"
+.venv/bin/python scripts/vendor_assets.py
+# The status page's table (notebooks' validation state, library versions).
+.venv/bin/python scripts/make_status.py
+
 echo "==> building the book into _build/html"
 .venv/bin/jupyter-book build . -W -n --keep-going
 echo "==> done: open _build/html/index.html"

@@ -25,7 +25,9 @@ export PYTHONHASHSEED=0
 mapfile -t NOTEBOOKS < <("$PY" scripts/toc_notebooks.py)
 
 echo "==> pytest: tests, doctests and nbval over ${#NOTEBOOKS[@]} notebook(s)"
+# --junitxml: the nbval results that the book's status page reports (scripts/make_status.py).
 "$PY" -m pytest tests mathrec --doctest-modules -m "not browser" \
+    --junitxml=_build/test-results/pytest.xml \
     --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
     "${NOTEBOOKS[@]}"
 

@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""Write the table of the book's status page: each chapter notebook and its validation.
+
+The status page (``book/status.md``) includes ``book/_generated/status_table.md``
+(git-ignored), which this script writes. It runs before every build (the
+book's Sphinx extension ``scripts/mathrec_book.py`` calls it), so the page
+always describes the build it belongs to.
+
+A notebook is reported *validated* only when the JUnit XML file written by the
+test command (``scripts/test.sh`` passes ``--junitxml=_build/test-results/pytest.xml``
+to pytest; ``$MATHREC_TEST_RESULTS`` overrides the path) holds nbval results
+for it, all of them passed, and the notebook has not changed since. Otherwise
+the page says so: a build that did not run the tests claims nothing.
+
+Usage: ``python scripts/make_status.py [--results PATH] [--output PATH]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.metadata
+import json
+import os
+import platform
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from toc_notebooks import toc_notebooks  # noqa: E402
+
+DEFAULT_RESULTS = ROOT / "_build" / "test-results" / "pytest.xml"
+DEFAULT_OUTPUT = ROOT / "book" / "_generated" / "status_table.md"
+
+# Distributions whose versions the page reports (name shown, distribution name).
+LIBRARIES = (
+    ("mathrec", "mathrec"),
+    ("NumPy", "numpy"),
+    ("SciPy", "scipy"),
+    ("pandas", "pandas"),
+    ("scikit-learn", "scikit-learn"),
+    ("Matplotlib", "matplotlib"),
+    ("Jupyter Book", "jupyter-book"),
+    ("Sphinx", "sphinx"),
+    ("MyST-NB", "myst-nb"),
+    ("nbval", "nbval"),
+    ("pytest", "pytest"),
+)
+
+
+def _title(notebook: Path) -> str:
+    """The notebook's first ``# Title``, or its file name."""
+    try:
+        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    except (OSError, ValueError, KeyError):
+        return notebook.stem
+    for cell in cells:
+        if cell.get("cell_type") != "markdown":
+            continue
+        source = "".join(cell.get("source", []))
+        for line in source.splitlines():
+            if line.startswith("# "):
+                return line[2:].strip()
+    return notebook.stem
+
+
+def read_results(path: Path) -> tuple[dict[str, dict[str, int]], str | None]:
+    """Per notebook classname: counts of passed/failed/skipped cells; and the run's time."""
+    tree = ET.parse(path)
+    per_class: dict[str, dict[str, int]] = {}
+    stamp = None
+    for suite in tree.iter("testsuite"):
+        stamp = stamp or suite.get("timestamp")
+    for case in tree.iter("testcase"):
+        counts = per_class.setdefault(case.get("classname", ""), {"passed": 0, "failed": 0, "skipped": 0})
+        if case.find("failure") is not None or case.find("error") is not None:
+            counts["failed"] += 1
+        elif case.find("skipped") is not None:
+            counts["skipped"] += 1
+        else:
+            counts["passed"] += 1
+    return per_class, stamp
+
+
+def notebook_state(nb: str, results: dict | None, results_path: Path) -> str:
+    if results is None:
+        return "not validated in this build (the test suite has not been run)"
+    counts = results.get(nb.replace("/", "."))  # pytest's classname for notebooks/x.ipynb
+    if not counts or counts["passed"] + counts["failed"] == 0:
+        return "not validated in this build (no nbval result for this notebook)"
+    if (ROOT / nb).stat().st_mtime > results_path.stat().st_mtime:
+        return "not validated in this build (changed since the last test run)"
+    if counts["failed"]:
+        return f"**failed**: {counts['failed']} of {counts['passed'] + counts['failed']} cells differ or raise"
+    return f"validated: all {counts['passed']} code cells re-run and match the stored outputs"
+
+
+def _version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _vendored(name: str) -> str:
+    stamp = ROOT / "_static" / "vendor" / name / ".vendored.json"
+    try:
+        return json.loads(stamp.read_text())["version"] + " (served from this site)"
+    except (OSError, ValueError, KeyError):
+        return "not vendored"
+
+
+def render(results_path: Path) -> str:
+    notebooks = toc_notebooks()
+    results, stamp = (None, None)
+    if results_path.is_file():
+        try:
+            results, stamp = read_results(results_path)
+        except ET.ParseError as exc:
+            print(f"make_status: cannot parse {results_path}: {exc}", file=sys.stderr)
+    lines = []
+    if results is None:
+        lines.append(
+            "This build was made without running the test suite, so no notebook is "
+            "claimed to be validated. The outputs shown are those stored in the "
+            "notebooks; run `bash scripts/test.sh` to validate them and rebuild."
+        )
+    else:
+        when = stamp or dt.datetime.fromtimestamp(results_path.stat().st_mtime, dt.timezone.utc).isoformat()
+        lines.append(f"Results of the test run of {when[:19].replace('T', ' ')} UTC (`pytest --nbval`).")
+    lines += ["", "| Chapter | Notebook | Validation |", "|---|---|---|"]
+    if not notebooks:
+        lines.append("| — | — | no chapter notebook is in the table of contents yet |")
+    for nb in notebooks:
+        docname = "/" + nb.removesuffix(".ipynb")
+        title = _title(ROOT / nb).replace("|", "\\|")
+        lines.append(f"| {{doc}}`{title} <{docname}>` | `{nb}` | {notebook_state(nb, results, results_path)} |")
+    lines += [
+        "",
+        "Software used for this build:",
+        "",
+        "| Software | Version |",
+        "|---|---|",
+        f"| Python | {platform.python_version()} ({platform.python_implementation()}) |",
+    ]
+    lines += [f"| {shown} | {_version(dist)} |" for shown, dist in LIBRARIES]
+    lines += [f"| MathJax | {_vendored('mathjax')} |", f"| mermaid | {_vendored('mermaid')} |"]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--results", type=Path,
+                    default=Path(os.environ.get("MATHREC_TEST_RESULTS", DEFAULT_RESULTS)))
+    ap.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    args = ap.parse_args(argv)
+    text = render(args.results)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    if not args.output.is_file() or args.output.read_text(encoding="utf-8") != text:
+        args.output.write_text(text, encoding="utf-8")  # untouched when unchanged: no needless rebuild
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

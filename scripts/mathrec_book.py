@@ -1,0 +1,58 @@
+"""Sphinx extension with the book's build-time steps (loaded from ``_config.yml``).
+
+``sphinx: local_extensions: {mathrec_book: scripts}`` makes every
+``jupyter-book build`` of the book, however it is started:
+
+1. vendor MathJax and mermaid into ``_static/vendor/`` when they are missing
+   (``scripts/vendor_assets.py``: pinned npm releases, SHA-512 checked), so the
+   HTML works offline and never loads a CDN;
+2. keep those vendored files out of every page's ``<script>`` tags. Jupyter
+   Book adds *every* ``*.js`` below ``_static/`` to ``html_js_files``; MathJax is
+   loaded once through ``mathjax_path`` and loads its own components on demand;
+3. write the status page's table (``scripts/make_status.py``);
+4. fix two JavaScript errors that the stock Jupyter Book 1 stack logs on every
+   page (the browser test fails on any console error): sphinx-thebe's inline
+   configuration (``const THEBE_JS_URL = ...``) is emitted twice, so the second
+   copy throws "Identifier has already been declared". (The other one,
+   pydata-sphinx-theme's "Got invalid theme mode", is fixed in ``_config.yml`` by
+   ``html_context: {default_mode: light}``.)
+"""
+
+from __future__ import annotations
+
+import make_status
+import vendor_assets
+
+VENDOR_PREFIX = "vendor/"
+
+
+def _is_vendored(entry) -> bool:
+    name = entry[0] if isinstance(entry, (tuple, list)) else entry
+    return isinstance(name, str) and name.startswith(VENDOR_PREFIX)
+
+
+def _prepare(app, config) -> None:
+    if vendor_assets.main([]) != 0:
+        raise RuntimeError("vendoring MathJax/mermaid failed; see the messages above")
+    config.html_js_files = [e for e in config.html_js_files if not _is_vendored(e)]
+    config.html_css_files = [e for e in config.html_css_files if not _is_vendored(e)]
+    make_status.main([])
+
+
+def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
+    """Drop exact repeats of a <script> (same source, body and type) from a page."""
+    seen, unique = set(), []
+    for js in context.get("script_files", []):
+        attrs = getattr(js, "attributes", {}) or {}
+        # an inline script has filename None or "" depending on who added it
+        key = (getattr(js, "filename", None) or "", attrs.get("body"), attrs.get("type"))
+        if key not in seen:
+            seen.add(key)
+            unique.append(js)
+    context["script_files"] = unique
+
+
+def setup(app):
+    app.connect("config-inited", _prepare)
+    app.connect("html-page-context", _dedupe_scripts, priority=900)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
