@@ -456,7 +456,8 @@ class BiasedMF(_FactorModel):
 
     where $q_i$ in the $p_u$ update and $p_u$ in the $q_i$ update are the
     values before the step.  A user or item unseen in training contributes
-    $b = 0$ and $p = 0$ with ``unknown="fallback"``.
+    $b = 0$ and $p = 0$ with ``unknown="fallback"``; so does one that is in
+    the training container but has no rating (its factors are set to 0).
 
     The loop is sequential, so it is compiled with numba when available
     (a NumPy fallback runs the same updates, much more slowly).
@@ -572,6 +573,9 @@ class BiasedMF(_FactorModel):
             if val is not None:
                 valid = self._rmse_pairs(val, mu, bu, bi, P, Q, r)
             rows.append((epoch, np.sqrt(train_sse / len(r)), train_sse + penalty, valid))
+        # a user or item with no training rating keeps no random factors
+        P[np.bincount(u, minlength=n_u) == 0] = 0.0
+        Q[np.bincount(i, minlength=n_i) == 0] = 0.0
         self.global_mean_ = mu
         self.user_bias_ = bu
         self.item_bias_ = bi
