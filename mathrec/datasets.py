@@ -680,7 +680,7 @@ def make_synthetic(
     keys = np.empty(0, dtype=np.int64)
     total_rate = 0.0  # sum over users of lambda_u
     want = n_ratings / accept_rate * 1.02
-    chunk = 1 << 20
+    chunk = 1 << 18
     for _ in range(60):
         # this round: Poisson(want * a_u) candidate draws per user
         draws = rng.poisson(want * act)
