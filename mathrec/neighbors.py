@@ -1,0 +1,602 @@
+r"""Neighbourhood collaborative filtering: user-based and item-based k-NN.
+
+:class:`UserKNN` predicts a user's rating of an item from the ratings that the
+most similar users gave that item; :class:`ItemKNN` predicts it from the
+user's own ratings of the items most similar to it.  Both share one engine:
+item-based CF is user-based CF on the transposed matrix.
+
+The computation is vectorised over ``scipy.sparse`` matrices and chunked:
+similarities are computed block by block, only between the entities a batch
+of predictions needs, and never stored as a full matrix, so memory stays
+bounded whatever the number of users or items.
+
+Chapter 3 teaches these models (source §3.1-3.2); chapter 5 uses them in the
+project pipeline.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from mathrec._base import RecommenderMixin, check_positive_int
+from mathrec.baselines import _fit_biases, _lookup_pairs
+from mathrec.data import as_interactions
+
+__all__ = ["UserKNN", "ItemKNN"]
+
+_SIMILARITIES = ("cosine", "pearson", "adjusted_cosine", "jaccard")
+_CENTERINGS = ("none", "mean", "baseline")
+
+
+class _NeighbourhoodCF(RecommenderMixin):
+    """Shared engine; the subclasses only say which axis holds the neighbours."""
+
+    _user_based = True
+
+    def __init__(
+        self,
+        k=40,
+        similarity="cosine",
+        *,
+        min_support=1,
+        shrinkage=0.0,
+        centering="none",
+        min_k=1,
+        clip=True,
+        baseline_options=None,
+        block_size=256,
+        max_candidates=2_000_000,
+    ):
+        self.k = k
+        self.similarity = similarity
+        self.min_support = min_support
+        self.shrinkage = shrinkage
+        self.centering = centering
+        self.min_k = min_k
+        self.clip = clip
+        self.baseline_options = baseline_options
+        self.block_size = block_size
+        self.max_candidates = max_candidates
+
+    # ------------------------------------------------------------------ fit
+    def _validate_params(self):
+        check_positive_int(self.k, "k")
+        check_positive_int(self.min_k, "min_k")
+        check_positive_int(self.min_support, "min_support", minimum=0)
+        check_positive_int(self.block_size, "block_size")
+        check_positive_int(self.max_candidates, "max_candidates")
+        if self.similarity not in _SIMILARITIES:
+            raise ValueError(f"similarity must be one of {_SIMILARITIES}, got {self.similarity!r}")
+        if self.centering not in _CENTERINGS:
+            raise ValueError(f"centering must be one of {_CENTERINGS}, got {self.centering!r}")
+        s = self.shrinkage
+        if isinstance(s, bool) or not isinstance(s, numbers.Real) or not np.isfinite(s) or s < 0:
+            raise ValueError(f"shrinkage must be a finite number >= 0, got {s!r}")
+        opts = {} if self.baseline_options is None else dict(self.baseline_options)
+        unknown = set(opts) - {"reg_u", "reg_i", "n_epochs"}
+        if unknown:
+            raise ValueError(f"baseline_options has unknown keys {sorted(unknown)}")
+        return opts
+
+    def fit(self, ratings):
+        """Learn means, baselines and the sparse structures; returns ``self``.
+
+        Parameters
+        ----------
+        ratings : pandas.DataFrame or mathrec.data.Interactions
+            Columns ``user, item, rating``.  The order of the rows matters only
+            to break ties between equally similar neighbours (the earlier
+            rating wins, as in Surprise).
+
+        Returns
+        -------
+        self
+        """
+        opts = self._validate_params()
+        inter = as_interactions(ratings)
+        self.interactions_ = inter
+        r = inter.ratings
+        pos = np.arange(inter.n_ratings, dtype=np.float64)
+        if self._user_based:
+            xi, yi, nx, ny = inter.user_idx, inter.item_idx, inter.n_users, inter.n_items
+        else:
+            xi, yi, nx, ny = inter.item_idx, inter.user_idx, inter.n_items, inter.n_users
+        self.global_mean_ = float(r.mean())
+        self.rating_range_ = (float(r.min()), float(r.max()))
+        cx = np.bincount(xi, minlength=nx).astype(float)
+        cy = np.bincount(yi, minlength=ny).astype(float)
+        self._x_mean = np.bincount(xi, weights=r, minlength=nx) / np.maximum(cx, 1)
+        y_mean = np.bincount(yi, weights=r, minlength=ny) / np.maximum(cy, 1)
+
+        # X: rows = entities among which similarities are computed
+        X = sp.csr_matrix((r, (xi, yi)), shape=(nx, ny))
+        X.sort_indices()
+        if self.similarity == "adjusted_cosine":
+            # ratings centred on the mean of the *other* axis (Sarwar et al. 2001)
+            V = sp.csr_matrix((r - y_mean[yi], (xi, yi)), shape=(nx, ny))
+        else:
+            V = X
+        V.sort_indices()
+        B = X.copy()
+        B.data = np.ones_like(B.data)
+        self._V, self._B = V, B
+        self._V2 = V.multiply(V).tocsr()
+        self._x_count = cx
+
+        # Y: for each y, the x's that rated it (candidate neighbours), with the
+        # value that enters the weighted average and the rating's position.
+        if self.centering == "none":
+            val = r
+            self._bx = self._by = None
+        elif self.centering == "mean":
+            val = r - self._x_mean[xi]
+            self._bx = self._by = None
+        else:
+            bopts = {"reg_u": 15.0, "reg_i": 10.0, "n_epochs": 10}
+            bopts.update(opts)
+            mu, bu, bi = _fit_biases(
+                inter.user_idx, inter.item_idx, r, inter.n_users, inter.n_items,
+                float(bopts["reg_u"]), float(bopts["reg_i"]), int(bopts["n_epochs"]),
+            )
+            self._bx, self._by = (bu, bi) if self._user_based else (bi, bu)
+            val = r - (mu + self._bx[xi] + self._by[yi])
+        self._Yval = sp.csr_matrix((val, (yi, xi)), shape=(ny, nx))
+        self._Ypos = sp.csr_matrix((pos + 1.0, (yi, xi)), shape=(ny, nx))  # +1: keep zeros stored
+        for M in (self._Yval, self._Ypos):
+            M.sort_indices()
+        if not np.array_equal(self._Yval.indices, self._Ypos.indices):  # pragma: no cover
+            raise RuntimeError("internal error: inconsistent sparse structures")
+        return self
+
+    # ------------------------------------------------------------- similarity
+    def _similarity_block(self, a, b):
+        """Dense similarities between entity rows ``a`` and ``b`` (co-rated semantics)."""
+        V, B, V2 = self._V, self._B, self._V2
+        Ba, Bb = B[a], B[b]
+        kind = self.similarity
+        need_n = kind in ("pearson", "jaccard") or self.min_support > 1 or self.shrinkage > 0
+        n = (Ba @ Bb.T).toarray() if need_n else None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if kind == "jaccard":
+                ca = self._x_count[a][:, None]
+                cb = self._x_count[b][None, :]
+                union = ca + cb - n
+                sim = np.where(union > 0, n / union, 0.0)
+            else:
+                Va, Vb = V[a], V[b]
+                prods = (Va @ Vb.T).toarray()
+                sqa = (V2[a] @ Bb.T).toarray()
+                sqb = (Ba @ V2[b].T).toarray()
+                if kind == "pearson":
+                    sa = (Va @ Bb.T).toarray()
+                    sb = (Ba @ Vb.T).toarray()
+                    num = n * prods - sa * sb
+                    den = (n * sqa - sa**2) * (n * sqb - sb**2)
+                else:  # cosine, adjusted_cosine
+                    num = prods
+                    den = sqa * sqb
+                sim = np.where(den > 0, num / np.sqrt(np.where(den > 0, den, 1.0)), 0.0)
+                np.clip(sim, -1.0, 1.0, out=sim)
+        if need_n and self.min_support > 0:
+            sim[n < self.min_support] = 0.0
+        if self.shrinkage > 0:
+            sim *= np.maximum(n - 1.0, 0.0) / (np.maximum(n - 1.0, 0.0) + self.shrinkage)
+        return sim
+
+    # ------------------------------------------------------------- prediction
+    def _estimate(self, x, y):
+        """Predictions for internal pairs (x[j], y[j]); returns (estimate, actual_k).
+
+        Two equivalent schedules: pairs grouped by ``y`` (one similarity block
+        target x's by the x's that rated y, used when each y has many pairs,
+        e.g. item-based prediction or recommendation), or by blocks of target
+        x's against the union of their candidate neighbours.
+        """
+        m = x.size
+        est = np.empty(m)
+        if m == 0:
+            return est, np.zeros(0, dtype=np.intp)
+        n_distinct_y = np.unique(y).size
+        if m >= 8 * n_distinct_y:
+            num, den, actual_k = self._sums_by_y(x, y)
+        else:
+            num, den, actual_k = self._sums_by_target_block(x, y)
+        ok = (actual_k >= int(self.min_k)) & (den > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            est = np.where(ok, self._base(x, y) + num / np.where(den > 0, den, 1.0),
+                           self._fallback(x, y))
+        if self.clip:
+            np.clip(est, *self.rating_range_, out=est)
+        return est, actual_k
+
+    def _top_k_mask(self, S):
+        """Boolean mask of the k largest positive entries of each row of S.
+
+        Columns must be in training order: among equal similarities the
+        leftmost (earliest rating) wins.
+        """
+        k = int(self.k)
+        M = S > 0
+        cnt = M.sum(axis=1)
+        big = np.flatnonzero(cnt > k)
+        if big.size:
+            Sb = S[big]
+            w = Sb.shape[1]
+            thr = np.partition(Sb, w - k, axis=1)[:, w - k][:, None]
+            gt = Sb > thr
+            eq = Sb == thr
+            need = (k - gt.sum(axis=1))[:, None]
+            M[big] = gt | (eq & (np.cumsum(eq, axis=1) <= need))
+        return M
+
+    def _sums_by_y(self, x, y):
+        m = x.size
+        num, den = np.zeros(m), np.zeros(m)
+        actual_k = np.zeros(m, dtype=np.intp)
+        Yv, Yp = self._Yval, self._Ypos
+        indptr = Yv.indptr
+        order = np.argsort(y, kind="stable")
+        xs, ys = x[order], y[order]
+        bounds = np.flatnonzero(np.r_[True, ys[1:] != ys[:-1], True])
+        cap = int(self.max_candidates)
+
+        def finish(tx, nb, vals, S, idx):
+            S[tx[:, None] == nb[None, :]] = 0.0  # never one's own neighbour
+            W = np.where(self._top_k_mask(S), S, 0.0)
+            num[idx] = W @ vals
+            den[idx] = W.sum(axis=1)
+            actual_k[idx] = np.count_nonzero(W, axis=1)
+
+        batch, sum_a, sum_b = [], 0, 0
+
+        def flush():
+            # small groups share one similarity block (fewer, larger sparse products)
+            A = np.unique(np.concatenate([g[0] for g in batch]))
+            Bn = np.unique(np.concatenate([g[1] for g in batch]))
+            S_all = self._similarity_block(A, Bn)
+            for tx, nb, vals, idx in batch:
+                S = S_all[np.ix_(np.searchsorted(A, tx), np.searchsorted(Bn, nb))]
+                finish(tx, nb, vals, S, idx)
+            batch.clear()
+
+        for s, e in zip(bounds[:-1], bounds[1:]):
+            lo, hi = indptr[ys[s]], indptr[ys[s] + 1]
+            if hi == lo:
+                continue
+            co = np.argsort(Yp.data[lo:hi], kind="stable")  # training order
+            nb, vals = Yv.indices[lo:hi][co], Yv.data[lo:hi][co]
+            if (e - s) * nb.size * 16 <= cap // 128:
+                if batch and (sum_a + e - s) * (sum_b + nb.size) > cap // 64:
+                    flush()
+                    sum_a = sum_b = 0
+                batch.append((xs[s:e], nb, vals, order[s:e]))
+                sum_a += e - s
+                sum_b += nb.size
+                continue
+            step = max(1, cap // nb.size)
+            for s2 in range(s, e, step):
+                e2 = min(e, s2 + step)
+                tx = xs[s2:e2]
+                finish(tx, nb, vals, self._similarity_block(tx, nb), order[s2:e2])
+        if batch:
+            flush()
+        return num, den, actual_k
+
+    def _sums_by_target_block(self, x, y):
+        m = x.size
+        k = int(self.k)
+        num_all, den_all = np.zeros(m), np.zeros(m)
+        actual_k = np.zeros(m, dtype=np.intp)
+        Yv, Yp = self._Yval, self._Ypos
+        indptr = Yv.indptr
+        order = np.lexsort((y, x))
+        xs, ys = x[order], y[order]
+        lens = (indptr[ys + 1] - indptr[ys]).astype(np.int64)
+        # chunk boundaries: at most block_size distinct targets and
+        # max_candidates candidate neighbours per chunk
+        new_target = np.r_[True, xs[1:] != xs[:-1]]
+        target_rank = np.cumsum(new_target) - 1
+        cum = np.cumsum(lens)
+        key_a = target_rank // int(self.block_size)
+        key_b = (cum - lens) // int(self.max_candidates)
+        brk = np.flatnonzero(np.r_[True, (key_a[1:] != key_a[:-1]) | (key_b[1:] != key_b[:-1]), True])
+        for s, e in zip(brk[:-1], brk[1:]):
+            xc, yc, lc = xs[s:e], ys[s:e], lens[s:e]
+            total = int(lc.sum())
+            if total == 0:
+                continue
+            seg = np.repeat(np.arange(e - s), lc)
+            start = np.repeat(indptr[yc] - np.r_[0, np.cumsum(lc)[:-1]], lc)
+            flat = start + np.arange(total)
+            nbr = Yv.indices[flat]
+            targets = np.unique(xc)
+            cols = np.unique(nbr)
+            S = self._similarity_block(targets, cols)
+            sims = S[np.searchsorted(targets, xc)[seg], np.searchsorted(cols, nbr)]
+            keep = (sims > 0) & (nbr != xc[seg])
+            seg, flat, sims = seg[keep], flat[keep], sims[keep]
+            if seg.size == 0:
+                continue
+            # top-k per pair: by similarity, ties to the earlier training rating
+            o = np.lexsort((Yp.data[flat], -sims, seg))
+            seg, flat, sims = seg[o], flat[o], sims[o]
+            first = np.searchsorted(seg, np.arange(e - s))
+            rank = np.arange(seg.size) - first[seg]
+            top = rank < k
+            seg, flat, sims = seg[top], flat[top], sims[top]
+            vals = Yv.data[flat]
+            idx = order[s:e]
+            num_all[idx] = np.bincount(seg, weights=sims * vals, minlength=e - s)
+            den_all[idx] = np.bincount(seg, weights=sims, minlength=e - s)
+            actual_k[idx] = np.bincount(seg, minlength=e - s)
+        return num_all, den_all, actual_k
+
+    def _base(self, x, y):
+        if self.centering == "none":
+            return np.zeros(x.size)
+        if self.centering == "mean":
+            return self._x_mean[x]
+        return self.global_mean_ + self._bx[x] + self._by[y]
+
+    def _fallback(self, x, y):
+        """What is predicted when fewer than ``min_k`` neighbours have a positive similarity."""
+        if self.centering == "none":
+            return np.full(x.size, self.global_mean_)
+        return self._base(x, y)
+
+    def _fallback_unknown(self, x, y):
+        """Prediction for pairs with an unknown user and/or item (index -1)."""
+        out = np.full(x.size, self.global_mean_)
+        if self.centering == "mean":
+            known = x >= 0
+            out[known] = self._x_mean[x[known]]
+        elif self.centering == "baseline":
+            out += np.where(x >= 0, self._bx[np.maximum(x, 0)], 0.0)
+            out += np.where(y >= 0, self._by[np.maximum(y, 0)], 0.0)
+        if self.clip:
+            np.clip(out, *self.rating_range_, out=out)
+        return out
+
+    def predict(self, users, items, *, unknown="raise", return_details=False):
+        """Predict the ratings of the pairs ``(users[j], items[j])``, in the caller's ids.
+
+        Parameters
+        ----------
+        users, items : array_like, same length
+            User and item ids as given to ``fit``.
+        unknown : {"raise", "fallback"}, default "raise"
+            With ``"raise"`` an id absent from the training data raises
+            ``UnknownUserError`` / ``UnknownItemError`` (both ``KeyError``);
+            with ``"fallback"`` such pairs get the fallback prediction (the
+            global mean, the known entity's mean, or the partial baseline,
+            according to ``centering``).
+        return_details : bool, default False
+            Also return a DataFrame with ``actual_k`` (neighbours used) and
+            ``was_impossible`` (True where the fallback was used).
+
+        Returns
+        -------
+        numpy.ndarray of float, or (ndarray, DataFrame) with ``return_details``
+        """
+        self._check_fitted()
+        u, i = _lookup_pairs(self.interactions_, users, items, unknown)
+        x, y = (u, i) if self._user_based else (i, u)
+        known = (x >= 0) & (y >= 0)
+        est = np.empty(x.size)
+        ak = np.zeros(x.size, dtype=np.intp)
+        est[known], ak[known] = self._estimate(x[known], y[known])
+        est[~known] = self._fallback_unknown(x[~known], y[~known])
+        if not return_details:
+            return est
+        details = pd.DataFrame({"actual_k": ak, "was_impossible": ak < int(self.min_k)})
+        return est, details
+
+    def _score_items(self, user_index):
+        n_items = self.interactions_.n_items
+        items = np.arange(n_items, dtype=np.intp)
+        users = np.full(n_items, user_index, dtype=np.intp)
+        x, y = (users, items) if self._user_based else (items, users)
+        est, _ = self._estimate(x, y)
+        return est
+
+
+_DOC_PARAMS = r"""
+    Parameters
+    ----------
+    k : int, default 40
+        Largest number of neighbours :math:`k` that enter a prediction.
+    similarity : {{"cosine", "pearson", "adjusted_cosine", "jaccard"}}, default "cosine"
+        Similarity between two {entities}, computed on their co-rated
+        {others} only (see Notes).
+    min_support : int, default 1
+        Two {entities} with fewer than ``min_support`` co-rated {others} have
+        similarity 0.
+    shrinkage : float, default 0
+        :math:`\lambda \ge 0`; similarities are multiplied by
+        :math:`(n-1)/(n-1+\lambda)` where :math:`n` is the number of co-rated
+        {others}, as in :func:`mathrec.similarity.similarity_matrix` and
+        Surprise (Koren 2010 uses :math:`n/(n+\lambda)`); with
+        :math:`\lambda > 0` a pair with one co-rated {other} gets 0.
+    centering : {{"none", "mean", "baseline"}}, default "none"
+        What the neighbours' ratings are centred on before averaging (see
+        Notes): nothing (Surprise's ``KNNBasic``), the neighbour's mean
+        (``KNNWithMeans``), or the baseline :math:`b_{{ui}}=\mu+b_u+b_i`
+        (``KNNBaseline``).
+    min_k : int, default 1
+        Fewer than ``min_k`` usable neighbours means the fallback is used.
+    clip : bool, default True
+        Clip predictions to the range of the training ratings.
+    baseline_options : dict or None
+        ``reg_u``, ``reg_i``, ``n_epochs`` of the baseline (``centering="baseline"``);
+        defaults 15, 10, 10 as in :class:`mathrec.baselines.BaselineOnly`.
+    block_size : int, default 256
+        Number of target {entities} whose similarities are computed at once.
+    max_candidates : int, default 2_000_000
+        Largest number of (prediction, candidate neighbour) pairs held at once.
+
+    Attributes
+    ----------
+    interactions_ : mathrec.data.Interactions
+        The training data with its id maps.
+    global_mean_ : float
+        :math:`\mu`.
+    rating_range_ : tuple of float
+        Smallest and largest training rating, the clipping range.
+"""
+
+
+class UserKNN(_NeighbourhoodCF):
+    __doc__ = (
+        r"""User-based collaborative filtering with the k most similar users.
+"""
+        + _DOC_PARAMS.format(entities="users", others="items")
+        + r"""
+    Notes
+    -----
+    For a user :math:`u` and an item :math:`i`, let :math:`N^k_i(u)` be the
+    (at most) :math:`k` users with the largest **positive** similarity to
+    :math:`u` among those who rated :math:`i`.  The prediction is
+
+    .. math::
+        \hat r_{ui} = \beta_{ui} + \frac{\sum_{v \in N^k_i(u)} s_{uv}\,
+        (r_{vi} - \beta_{vi})}{\sum_{v \in N^k_i(u)} s_{uv}},
+
+    with :math:`\beta = 0` (``centering="none"``), :math:`\beta_{vi} = \bar r_v`
+    (``"mean"``) or :math:`\beta_{vi} = \mu + b_v + b_i` (``"baseline"``).
+    Similarities use only the co-rated items :math:`I_{uv}`:
+
+    .. math::
+        \cos(u,v) = \frac{\sum_{i\in I_{uv}} r_{ui} r_{vi}}
+        {\sqrt{\sum_{i\in I_{uv}} r_{ui}^2}\sqrt{\sum_{i\in I_{uv}} r_{vi}^2}},
+        \qquad
+        \rho(u,v) = \frac{\sum_{i\in I_{uv}} (r_{ui}-\bar r^{uv}_u)(r_{vi}-\bar r^{uv}_v)}
+        {\sqrt{\sum_{i\in I_{uv}} (r_{ui}-\bar r^{uv}_u)^2}\sqrt{\sum_{i\in I_{uv}} (r_{vi}-\bar r^{uv}_v)^2}},
+
+    where :math:`\bar r^{uv}_u` is the mean of :math:`u`'s ratings over
+    :math:`I_{uv}`; ``adjusted_cosine`` is the cosine of ratings centred on
+    the *item* means; ``jaccard`` is :math:`|I_u\cap I_v|/|I_u\cup I_v|`.  A
+    zero denominator gives similarity 0.  These are the definitions of
+    :func:`mathrec.similarity.similarity_matrix`; the model computes only the
+    blocks of it that a batch of predictions needs.  Ties in similarity go to the
+    neighbour whose rating comes first in the training data.
+
+    *Fallback.* When fewer than ``min_k`` neighbours have a positive
+    similarity, the prediction is :math:`\mu` (``"none"``, Surprise's
+    ``was_impossible`` case), :math:`\bar r_u` (``"mean"``) or
+    :math:`b_{ui}` (``"baseline"``).  ``predict(..., return_details=True)``
+    reports these cases.  With ``centering="none"``, ``k``, ``min_k=1`` and
+    ``clip=True`` the predictions are those of Surprise's ``KNNBasic``
+    (``user_based=True``) up to floating-point rounding.
+
+    *Cost.* Predictions are computed in chunks of at most ``block_size``
+    target users: the similarities of a chunk to the candidate neighbours it
+    needs are computed with sparse products and held as a few dense
+    ``block_size`` :math:`\times` ``n_users`` arrays.  Peak memory is about
+    :math:`8 \cdot 8 \cdot` ``block_size`` :math:`\cdot\, n_{\text{users}}`
+    bytes plus :math:`64 \cdot` ``max_candidates`` bytes (≈ 130 MB +
+    128 MB with the defaults for 8,000 users), plus the training matrix.
+    Nothing of size :math:`n_{\text{users}}^2` or
+    :math:`n_{\text{users}} \times n_{\text{items}}` is ever built.
+
+    Taught in chapter 3 (source §3.1-3.2).
+
+    References
+    ----------
+    .. [1] Herlocker, J. L., Konstan, J. A., Borchers, A., Riedl, J. (1999).
+       An algorithmic framework for performing collaborative filtering. SIGIR.
+       doi:10.1145/312624.312682
+    .. [2] Koren, Y. (2010). Factor in the neighbors. ACM TKDD 4(1).
+       doi:10.1145/1644873.1644874
+    .. [3] Hug, N. (2020). Surprise: a Python library for recommender
+       systems. JOSS 5(52), 2174. doi:10.21105/joss.02174
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"user": ["ann", "ann", "bob", "bob", "cy"],
+    ...                    "item": ["x", "y", "x", "y", "x"],
+    ...                    "rating": [5.0, 3.0, 4.0, 2.0, 1.0]})
+    >>> m = UserKNN(k=2, similarity="cosine").fit(df)
+    >>> m.predict(["cy"], ["y"]).round(3)
+    array([2.5])
+    >>> m.recommend("cy", n=1)
+      item  score
+    0    y    2.5
+"""
+    )
+    _user_based = True
+
+
+class ItemKNN(_NeighbourhoodCF):
+    __doc__ = (
+        r"""Item-based collaborative filtering with the k most similar items.
+"""
+        + _DOC_PARAMS.format(entities="items", others="users")
+        + r"""
+    Notes
+    -----
+    For a user :math:`u` and an item :math:`i`, let :math:`N^k_u(i)` be the
+    (at most) :math:`k` items with the largest **positive** similarity to
+    :math:`i` among those that :math:`u` rated.  The prediction is
+
+    .. math::
+        \hat r_{ui} = \beta_{ui} + \frac{\sum_{j \in N^k_u(i)} s_{ij}\,
+        (r_{uj} - \beta_{uj})}{\sum_{j \in N^k_u(i)} s_{ij}},
+
+    with :math:`\beta = 0` (``centering="none"``), :math:`\beta_{uj} = \bar r_j`
+    (``"mean"``, the item's mean) or :math:`\beta_{uj} = \mu + b_u + b_j`
+    (``"baseline"``).  Similarities use only the users :math:`U_{ij}` who
+    rated both items:
+
+    .. math::
+        \cos(i,j) = \frac{\sum_{u\in U_{ij}} r_{ui} r_{uj}}
+        {\sqrt{\sum_{u\in U_{ij}} r_{ui}^2}\sqrt{\sum_{u\in U_{ij}} r_{uj}^2}},
+
+    Pearson likewise with the means over :math:`U_{ij}`; ``adjusted_cosine``
+    (Sarwar et al. 2001) is the cosine of ratings centred on each *user's*
+    mean; ``jaccard`` is :math:`|U_i\cap U_j|/|U_i\cup U_j|`.  A zero
+    denominator gives similarity 0; ties go to the item the user rated first
+    in the training data.
+
+    *Fallback.* When fewer than ``min_k`` neighbours have a positive
+    similarity, the prediction is :math:`\mu` (``"none"``), :math:`\bar r_i`
+    (``"mean"``) or :math:`b_{ui}` (``"baseline"``).  With
+    ``centering="none"``, ``min_k=1`` and ``clip=True`` the predictions are
+    those of Surprise's ``KNNBasic`` (``user_based=False``).
+
+    *Cost.* Predictions are computed in chunks of at most ``block_size``
+    target items; the similarities a chunk needs are computed with sparse
+    products into a few dense ``block_size`` :math:`\times` ``n_items``
+    arrays.  Peak memory is about :math:`64 \cdot` ``block_size``
+    :math:`\cdot\, n_{\text{items}}` bytes plus :math:`64 \cdot`
+    ``max_candidates`` bytes (≈ 160 MB + 128 MB with the defaults for
+    10,000 items), plus the training matrix; the
+    :math:`n_{\text{items}}^2` similarity matrix is never stored.
+
+    Taught in chapter 3 (source §3.1-3.2).
+
+    References
+    ----------
+    .. [1] Sarwar, B., Karypis, G., Konstan, J., Riedl, J. (2001). Item-based
+       collaborative filtering recommendation algorithms. WWW.
+       doi:10.1145/371920.372071
+    .. [2] Koren, Y. (2010). Factor in the neighbors. ACM TKDD 4(1).
+       doi:10.1145/1644873.1644874
+    .. [3] Hug, N. (2020). Surprise. JOSS 5(52), 2174. doi:10.21105/joss.02174
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"user": ["ann", "ann", "bob", "bob", "cy"],
+    ...                    "item": ["x", "y", "x", "y", "x"],
+    ...                    "rating": [5.0, 3.0, 4.0, 2.0, 1.0]})
+    >>> m = ItemKNN(k=2, similarity="cosine").fit(df)
+    >>> m.predict(["cy"], ["y"])
+    array([1.])
+"""
+    )
+    _user_based = False
