@@ -420,7 +420,7 @@ _DOC_PARAMS = r"""
         :math:`(n-1)/(n-1+\lambda)` where :math:`n` is the number of co-rated
         {others}, as in :func:`mathrec.similarity.similarity_matrix` and
         Surprise (Koren 2010 uses :math:`n/(n+\lambda)`); with
-        :math:`\lambda > 0` a pair with one co-rated {other} gets 0.
+        :math:`\lambda > 0` a pair with a single co-rated entry gets 0.
     centering : {{"none", "mean", "baseline"}}, default "none"
         What the neighbours' ratings are centred on before averaging (see
         Notes): nothing (Surprise's ``KNNBasic``), the neighbour's mean
