@@ -38,6 +38,21 @@ _LAZY_NAMES = {
     "rank_k_approximation": "linalg",
     "approximation_error": "linalg",
     "energy_kept": "linalg",
+    # chapter 2: data, data sets, splits, the feedback loop
+    "Interactions": "data",
+    "as_interactions": "data",
+    "UnknownUserError": "data",
+    "UnknownItemError": "data",
+    "load_movielens": "datasets",
+    "load_movielens_items": "datasets",
+    "make_synthetic": "datasets",
+    "random_split": "split",
+    "per_user_split": "split",
+    "leave_last_out": "split",
+    "temporal_split": "split",
+    "kfold": "split",
+    "gini": "simulate",
+    "simulate_feedback_loop": "simulate",
 }
 
 
