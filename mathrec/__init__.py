@@ -53,6 +53,11 @@ _LAZY_NAMES = {
     "kfold": "split",
     "gini": "simulate",
     "simulate_feedback_loop": "simulate",
+    # chapter 3: matrix factorisation
+    "PureSVD": "factorization",
+    "BiasedMF": "factorization",
+    "ALS": "factorization",
+    "ImplicitALS": "factorization",
 }
 
 
