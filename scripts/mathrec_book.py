@@ -9,17 +9,25 @@
 2. keep those vendored files out of every page's ``<script>`` tags. Jupyter
    Book adds *every* ``*.js`` below ``_static/`` to ``html_js_files``; MathJax is
    loaded once through ``mathjax_path`` and loads its own components on demand;
-3. write the status page's table (``scripts/make_status.py``);
+3. write the status page's table (``scripts/make_status.py``) and the body of
+   the API reference from the live package (``scripts/make_api.py``);
 4. fix two JavaScript errors that the stock Jupyter Book 1 stack logs on every
    page (the browser test fails on any console error): sphinx-thebe's inline
    configuration (``const THEBE_JS_URL = ...``) is emitted twice, so the second
    copy throws "Identifier has already been declared". (The other one,
    pydata-sphinx-theme's "Got invalid theme mode", is fixed in ``_config.yml`` by
    ``html_context: {default_mode: light}``.)
+5. let docstrings write maths as in the notebooks, ``$...$`` and ``$$...$$``:
+   before numpydoc and autodoc parse a docstring (reStructuredText, which has
+   no dollar maths), ``dollar_math_to_rst`` turns them into ``:math:`...``` and
+   ``.. math::`` blocks, so the API reference typesets them.
 """
 
 from __future__ import annotations
 
+import re
+
+import make_api
 import make_status
 import vendor_assets
 
@@ -37,6 +45,7 @@ def _prepare(app, config) -> None:
     config.html_js_files = [e for e in config.html_js_files if not _is_vendored(e)]
     config.html_css_files = [e for e in config.html_css_files if not _is_vendored(e)]
     make_status.main([])
+    make_api.main([])
 
 
 def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
@@ -52,7 +61,51 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
     context["script_files"] = unique
 
 
+DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.DOTALL)
+# $...$ on one line or across lines of one paragraph (no blank line inside)
+INLINE_MATH = re.compile(r"(?<![\\$\w`])\$(?=[^\s$])((?:[^$\n]|\n(?![ \t]*\n))+?)(?<=[^\s\\])\$(?![\w$])")
+DOCTEST = re.compile(r"^\s*(>>>|\.\.\.)( |$)")
+
+
+def dollar_math_to_rst(lines: list[str]) -> list[str]:
+    """Rewrite ``$$...$$`` as ``.. math::`` blocks and ``$...$`` as ``:math:`...```.
+
+    Doctest lines (``>>>``/``...``) are left alone. A ``$$...$$`` that starts a
+    line becomes a block at that line's indentation; one inside a sentence
+    becomes inline maths.
+    """
+    kept = {}
+    masked = []
+    for i, line in enumerate(lines):
+        if DOCTEST.match(line) or "$" not in line:
+            kept[i] = line
+            masked.append(f"\0{i}\0")
+        else:
+            masked.append(line)
+    text = "\n".join(masked)
+
+    def display(m: re.Match) -> str:
+        start = text.rfind("\n", 0, m.start()) + 1
+        indent = text[start:m.start()]
+        body = " ".join(part.strip() for part in m.group(1).strip().splitlines())
+        if indent.strip():  # inside a sentence
+            return f":math:`{body}`"
+        return f".. math::\n\n{indent}   {body}\n"
+
+    text = DISPLAY_MATH.sub(display, text)
+    text = INLINE_MATH.sub(lambda m: f":math:`{m.group(1)}`", text)
+    out = text.split("\n")
+    return [kept[int(x[1:-1])] if x.startswith("\0") and x.endswith("\0") else x for x in out]
+
+
+def _docstring_maths(app, what, name, obj, options, lines: list[str]) -> None:
+    lines[:] = dollar_math_to_rst(lines)
+
+
 def setup(app):
+    app.setup_extension("sphinx.ext.autodoc")
+    # before numpydoc (priority 500) parses the sections
+    app.connect("autodoc-process-docstring", _docstring_maths, priority=400)
     app.connect("config-inited", _prepare)
     app.connect("html-page-context", _dedupe_scripts, priority=900)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

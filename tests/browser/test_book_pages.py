@@ -222,7 +222,8 @@ INSPECT = r"""
     acceptNode: n => (n.parentElement && n.parentElement.closest(skip))
       ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT});
   const raw = [];
-  const texPattern = /\$\$|\\\(|\\\)|\\\[|\\\]|\\begin\{|\$[^$\n]*\\[A-Za-z]+[^$\n]*\$/;
+  // $$, \( \) \[ \], \begin{, or $...$ holding TeX (a command, ^, _ or braces; or one letter)
+  const texPattern = /\$\$|\\\(|\\\)|\\\[|\\\]|\\begin\{|\$[^$\s][^$\n]*(\\[A-Za-z]+|[\^_{}])[^$\n]*\$|(^|[^\w$])\$[A-Za-z]\$/;
   for (let n = walker.nextNode(); n; n = walker.nextNode()) {
     const text = n.textContent;
     if (texPattern.test(text)) raw.push(text.trim().slice(0, 160));
