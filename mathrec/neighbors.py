@@ -123,9 +123,24 @@ class _NeighbourhoodCF(RecommenderMixin):
         V.sort_indices()
         B = X.copy()
         B.data = np.ones_like(B.data)
-        self._V, self._B = V, B
-        self._V2 = V.multiply(V).tocsr()
+        V2 = V.multiply(V).tocsr()
         self._x_count = cx
+        # All co-rated sums of a block come from ONE sparse product P[a] @ Z[b].T:
+        # Z = [V | B | V2] and P stacks the left factors, each placed against the
+        # right factor it pairs with, e.g. [V 0 0] @ Z.T = V V^T (sum r_ui r_vi),
+        # [0 V2 0] @ Z.T = V2 B^T (sum of r_ui^2 over co-rated), and so on.
+        zero = sp.csr_matrix((nx, ny))
+        self._Z = sp.hstack([V, B, V2], format="csr")
+        place = {"V": 0, "B": 1, "V2": 2}
+        left = {"V": V, "B": B, "V2": V2}
+        terms = self._terms()
+        blocks = []
+        for lname, rname in terms.values():
+            row = [zero, zero, zero]
+            row[place[rname]] = left[lname]
+            blocks.append(sp.hstack(row, format="csr"))
+        self._P = sp.vstack(blocks, format="csr") if blocks else None
+        self._term_names = list(terms)
 
         # Y: for each y, the x's that rated it (candidate neighbours), with the
         # value that enters the weighted average and the rating's position.
@@ -153,13 +168,34 @@ class _NeighbourhoodCF(RecommenderMixin):
         return self
 
     # ------------------------------------------------------------- similarity
-    def _similarity_block(self, a, b):
-        """Dense similarities between entity rows ``a`` and ``b`` (co-rated semantics)."""
-        V, B, V2 = self._V, self._B, self._V2
-        Ba, Bb = B[a], B[b]
+    def _terms(self):
+        """The co-rated sums a similarity needs: name -> (left factor, right factor)."""
         kind = self.similarity
-        need_n = kind in ("pearson", "jaccard") or self.min_support > 1 or self.shrinkage > 0
-        n = (Ba @ Bb.T).toarray() if need_n else None
+        terms = {}
+        if kind in ("pearson", "jaccard") or self.min_support > 1 or self.shrinkage > 0:
+            terms["n"] = ("B", "B")  # number of co-rated entries
+        if kind != "jaccard":
+            terms["prods"] = ("V", "V")  # sum r_a r_b
+            terms["sqa"] = ("V2", "B")  # sum r_a^2 over co-rated
+            terms["sqb"] = ("B", "V2")  # sum r_b^2 over co-rated
+        if kind == "pearson":
+            terms["sa"] = ("V", "B")  # sum r_a over co-rated
+            terms["sb"] = ("B", "V")  # sum r_b over co-rated
+        return terms
+
+    def _similarity_block(self, a, b):
+        """Dense similarities between entity rows ``a`` and ``b`` (co-rated semantics).
+
+        The definitions are those of :func:`mathrec.similarity.similarity_matrix`.
+        """
+        kind = self.similarity
+        nx = self._x_count.size
+        names = self._term_names
+        rows = np.concatenate([np.asarray(a) + t * nx for t in range(len(names))])
+        block = (self._P[rows] @ self._Z[b].T).toarray()
+        T = dict(zip(names, block.reshape(len(names), len(a), len(b))))
+        need_n = "n" in T
+        n = T.get("n")
         with np.errstate(divide="ignore", invalid="ignore"):
             if kind == "jaccard":
                 ca = self._x_count[a][:, None]
@@ -167,13 +203,9 @@ class _NeighbourhoodCF(RecommenderMixin):
                 union = ca + cb - n
                 sim = np.where(union > 0, n / union, 0.0)
             else:
-                Va, Vb = V[a], V[b]
-                prods = (Va @ Vb.T).toarray()
-                sqa = (V2[a] @ Bb.T).toarray()
-                sqb = (Ba @ V2[b].T).toarray()
+                prods, sqa, sqb = T["prods"], T["sqa"], T["sqb"]
                 if kind == "pearson":
-                    sa = (Va @ Bb.T).toarray()
-                    sb = (Ba @ Vb.T).toarray()
+                    sa, sb = T["sa"], T["sb"]
                     num = n * prods - sa * sb
                     den = (n * sqa - sa**2) * (n * sqb - sb**2)
                 else:  # cosine, adjusted_cosine
