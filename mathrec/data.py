@@ -137,9 +137,9 @@ class Interactions:
     -----
     The interactions are the observed entries of the rating matrix
     $R \\in \\mathbb{R}^{m \\times n}$ with $m$ users and $n$ items:
-    $r_{ui}$ is known for $(u, i) \\in \\Omega$, the set of observed pairs, and
-    missing otherwise.  The *density* is $|\\Omega| / (mn)$.  Missing is not
-    zero: :meth:`to_csr` stores only $\\Omega$, and a stored zero rating stays
+    $r_{ui}$ is known for $(u, i) \\in \\mathcal{K}$, the set of observed pairs, and
+    missing otherwise.  The *density* is $|\\mathcal{K}| / (mn)$.  Missing is not
+    zero: :meth:`to_csr` stores only $\\mathcal{K}$, and a stored zero rating stays
     an explicit entry of the CSR matrix.
 
     Each $(u, i)$ pair occurs at most once (duplicates are resolved or
@@ -209,7 +209,7 @@ class Interactions:
 
     @property
     def density(self) -> float:
-        """Fraction of the user-item matrix that is observed, $|\\Omega| / (mn)$."""
+        """Fraction of the user-item matrix that is observed, $|\\mathcal{K}| / (mn)$."""
         cells = self.n_users * self.n_items
         return self.n_ratings / cells if cells else 0.0
 
