@@ -428,6 +428,9 @@ def similarity_matrix(
         items (use ``dtype=np.float32`` or a subset of items there).
         The diagonal follows the same formula as every other entry, so a row
         with no ratings (or a constant row, for Pearson) has self-similarity 0.
+        Off the diagonal, ``"cosine"``, ``"pearson"`` and ``"msd"`` equal
+        Surprise's similarities (the tests compare them); Surprise sets the
+        whole diagonal to 1.
 
     Raises
     ------

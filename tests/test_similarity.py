@@ -428,3 +428,29 @@ def test_matrix_bad_R():
     dup = sp.coo_matrix((np.array([4.0, 5.0]), (np.array([0, 0]), np.array([1, 1]))), shape=(2, 2))
     with pytest.raises(ValueError, match=r"more than once"):
         similarity_matrix(dup)
+
+
+# ----------------------------------------------------------------------------
+# Surprise itself, when installed (benchmarks/requirements.txt)
+# ----------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["cosine", "pearson", "msd"])
+@pytest.mark.parametrize("user_based", [True, False])
+@pytest.mark.parametrize("min_support", [1, 3])
+def test_matches_surprise_off_the_diagonal(name, user_based, min_support):
+    pd = pytest.importorskip("pandas")
+    surprise = pytest.importorskip("surprise")
+    from surprise.prediction_algorithms.knns import KNNBasic
+
+    R = _random_ratings(21, n_users=30, n_items=25, density=0.35).tocoo()
+    df = pd.DataFrame({"user": R.row, "item": R.col, "rating": R.data})
+    reader = surprise.Reader(rating_scale=(0.5, 5))
+    trainset = surprise.Dataset.load_from_df(df, reader).build_full_trainset()
+    rows = [trainset.to_inner_uid(u) for u in df["user"]]
+    cols = [trainset.to_inner_iid(i) for i in df["item"]]
+    X = sp.csr_matrix((df["rating"].to_numpy(), (rows, cols)), shape=(trainset.n_users, trainset.n_items))
+    algo = KNNBasic(sim_options={"name": name, "user_based": user_based, "min_support": min_support}, verbose=False)
+    algo.trainset = trainset
+    expected = algo.compute_similarities()
+    got = similarity_matrix(X, name, "users" if user_based else "items", min_support=min_support)
+    off = ~np.eye(expected.shape[0], dtype=bool)
+    np.testing.assert_allclose(got[off], expected[off], rtol=0, atol=1e-12)
