@@ -30,6 +30,7 @@ __all__ = ["UserKNN", "ItemKNN"]
 
 _SIMILARITIES = ("cosine", "pearson", "adjusted_cosine", "jaccard")
 _CENTERINGS = ("none", "mean", "baseline")
+_TIE_DECIMALS = 12  # similarities equal to 12 decimals are ranked as ties
 
 
 class _NeighbourhoodCF(RecommenderMixin):
@@ -278,7 +279,9 @@ class _NeighbourhoodCF(RecommenderMixin):
 
         def finish(tx, nb, vals, S, idx):
             S[tx[:, None] == nb[None, :]] = 0.0  # never one's own neighbour
-            W = np.where(self._top_k_mask(S), S, 0.0)
+            # rank on similarities rounded to 12 decimals: values that differ
+            # only by floating-point noise count as ties (earliest rating wins)
+            W = np.where(self._top_k_mask(np.round(S, _TIE_DECIMALS)), S, 0.0)
             num[idx] = W @ vals
             den[idx] = W.sum(axis=1)
             actual_k[idx] = np.count_nonzero(W, axis=1)
@@ -354,7 +357,7 @@ class _NeighbourhoodCF(RecommenderMixin):
             if seg.size == 0:
                 continue
             # top-k per pair: by similarity, ties to the earlier training rating
-            o = np.lexsort((Yp.data[flat], -sims, seg))
+            o = np.lexsort((Yp.data[flat], -np.round(sims, _TIE_DECIMALS), seg))
             seg, flat, sims = seg[o], flat[o], sims[o]
             first = np.searchsorted(seg, np.arange(e - s))
             rank = np.arange(seg.size) - first[seg]
@@ -511,7 +514,9 @@ class UserKNN(_NeighbourhoodCF):
     where :math:`\bar r^{uv}_u` is the mean of :math:`u`'s ratings over
     :math:`I_{uv}`; ``adjusted_cosine`` is the cosine of ratings centred on
     the *item* means; ``jaccard`` is :math:`|I_u\cap I_v|/|I_u\cup I_v|`.  A
-    zero denominator gives similarity 0.  These are the definitions of
+    zero denominator gives similarity 0.  Neighbours are ranked on
+    similarities rounded to 12 decimals, so values that differ only by
+    floating-point noise are ties.  These are the definitions of
     :func:`mathrec.similarity.similarity_matrix`; the model computes only the
     blocks of it that a batch of predictions needs.  Ties in similarity go to the
     neighbour whose rating comes first in the training data.
