@@ -53,6 +53,12 @@ _LAZY_NAMES = {
     "kfold": "split",
     "gini": "simulate",
     "simulate_feedback_loop": "simulate",
+    # chapter 3: neighbourhood methods, baselines, evaluation
+    "UserKNN": "neighbors",
+    "ItemKNN": "neighbors",
+    "Popularity": "baselines",
+    "BaselineOnly": "baselines",
+    "evaluate": "evaluation",
     # chapter 3: matrix factorisation
     "PureSVD": "factorization",
     "BiasedMF": "factorization",
