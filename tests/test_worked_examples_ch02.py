@@ -1,0 +1,129 @@
+"""The numbers chapter 2 states (notebooks/ch02_data_and_feedback_loop.ipynb), asserted.
+
+Worked examples are checked exactly; figures from real or simulated data are checked
+against the claims the prose makes about them.
+"""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mathrec.data import Interactions
+from mathrec.datasets import load_movielens, load_movielens_items, make_synthetic, toy_ratings
+from mathrec.simulate import gini, simulate_feedback_loop
+
+SHARED = Path(os.environ.get("MATHREC_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
+needs_copy = pytest.mark.skipif(not (SHARED / "ml-latest-small" / "ratings.csv").is_file(),
+                                reason=f"no checked copy of ml-latest-small in {SHARED}")
+
+
+# --------------------------------------------------------------------------- by hand
+def test_toy_matrix_and_its_csr_arrays():
+    X = Interactions.from_frame(toy_ratings())
+    assert (X.n_users, X.n_items, X.n_ratings) == (5, 6, 22)
+    assert X.density == pytest.approx(22 / 30)
+    R = X.to_csr()
+    assert R.indptr.tolist() == [0, 4, 9, 13, 18, 22]
+    assert R.indices[:4].tolist() == [0, 1, 3, 4]  # Ana: A, B, D, E
+    assert R.data[:4].tolist() == [5.0, 4.0, 1.0, 2.0]
+    assert X.user_index("Eli") == 4 and X.item_index("C") == 2
+
+
+def test_gini_worked_examples():
+    # text: (1, 2, 3, 4) -> 20 / (2 * 16 * 2.5) = 0.25, and by the sorted formula 1.5 - 1.25
+    assert gini([1, 2, 3, 4]) == pytest.approx(20 / (2 * 16 * 2.5)) == pytest.approx(0.25)
+    assert 2 * (1 + 4 + 9 + 16) / (4 * 10) - 5 / 4 == pytest.approx(0.25)
+    assert gini([5, 5, 5, 5]) == 0.0 and gini([0, 0, 0, 1]) == pytest.approx(0.75)
+    # exercise ex-ch02-gini: (4, 0, 1, 0, 0) -> 2*24/25 - 6/5 = 0.72; pairwise 36 / 50
+    assert gini([4, 0, 1, 0, 0]) == pytest.approx(0.72)
+    assert 2 * 24 / 25 - 6 / 5 == pytest.approx(36 / 50)
+    assert gini([4, 1]) == pytest.approx(0.3)
+
+
+def test_memory_exercise():
+    dense = 4 * 5e7 * 1e7
+    csr = 8 * 2e10 + 8 * (5e7 + 1)
+    assert dense == 2e15
+    assert 159e9 < csr < 161e9
+    assert 2e10 > 2**31 - 1
+    assert 2e10 / (5e7 * 1e7) == pytest.approx(4e-5)
+
+
+def test_memory_table():
+    # MovieLens 25M (README) and Netflix Prize (Bennett & Lanning 2007)
+    ml25 = (162_541, 62_423, 25_000_095)
+    nf = (480_189, 17_770, 100_480_507)
+    assert 8 * ml25[0] * ml25[1] / 1e9 == pytest.approx(81.170, abs=5e-4)
+    assert 8 * nf[0] * nf[1] / 1e9 == pytest.approx(68.264, abs=5e-4)
+    assert (12 * nf[2] + 4 * (nf[0] + 1)) / 1e9 == pytest.approx(1.208, abs=5e-4)
+    assert (12 * ml25[2] + 4 * (ml25[0] + 1)) / 1e9 == pytest.approx(0.301, abs=5e-4)
+    assert 100 * nf[2] / (nf[0] * nf[1]) == pytest.approx(1.178, abs=5e-4)
+    assert 100 * ml25[2] / (ml25[0] * ml25[1]) == pytest.approx(0.246, abs=5e-4)
+
+
+# --------------------------------------------------------------------------- MovieLens
+@needs_copy
+def test_movielens_figures():
+    ratings = load_movielens(data_home=SHARED)
+    X = Interactions.from_frame(ratings)
+    assert (X.n_users, X.n_items, X.n_ratings) == (610, 9_724, 100_836)
+    assert round(100 * X.density, 2) == 1.70 and round(100 * (1 - X.density), 1) == 98.3
+    assert len(load_movielens_items(data_home=SHARED)) - X.n_items == 18
+    r = ratings["rating"]
+    assert round(r.mean(), 2) == 3.50
+    assert round(100 * r.lt(3).mean(), 1) == 18.9
+    assert round(100 * r.mod(1).eq(0).mean(), 1) == 69.9
+    ic, uc = X.item_counts(), X.user_counts()
+    assert round(100 * (ic == 1).mean(), 1) == 35.4 and ic.max() == 329
+    assert round(np.sort(ic)[::-1][: X.n_items // 10].sum() / X.n_ratings, 3) == 0.600
+    assert round(gini(ic), 3) == 0.716 and round(gini(uc), 2) == 0.60
+    assert uc.min() == 20 and np.median(uc) == 70.5
+    R = X.to_csr()
+    assert R.data.nbytes + R.indices.nbytes + R.indptr.nbytes == 12 * X.n_ratings + 4 * (X.n_users + 1)
+
+
+# --------------------------------------------------------------------------- the simulation
+@pytest.fixture(scope="module")
+def chapter_world():
+    return make_synthetic(n_users=1000, n_items=1000, n_ratings=10_000, random_state=0)
+
+
+def test_mnar_claim(chapter_world):
+    data, truth = chapter_world
+    everything = truth.true_ratings(np.arange(1000)[:, None], np.arange(1000)[None, :]).mean()
+    assert round(everything, 2) == 3.40
+    assert round(data["rating"].mean(), 2) == 4.04
+    assert round(gini(np.bincount(data["item"], minlength=1000)), 3) == 0.715
+
+
+def test_feedback_loop_claims(chapter_world):
+    data, truth = chapter_world
+    run = {name: simulate_feedback_loop(data, truth, recommender=name, n_rounds=30, n_recs=10,
+                                        users_per_round=300, random_state=1).history
+           for name in ["random", "popularity"]}
+    pop, rnd = run["popularity"], run["random"]
+    # numbers quoted in the chapter and the errata
+    assert round(pop["data_gini"].iloc[-1], 3) == 0.896
+    assert round(rnd["data_gini"].iloc[-1], 3) == 0.233
+    assert round(pop["cumulative_coverage"].iloc[-1], 3) == 0.124
+    late_pop = pop["mean_true_rating"].iloc[21:].mean()
+    late_rnd = rnd["mean_true_rating"].iloc[21:].mean()
+    assert (round(late_pop, 3), round(late_rnd, 3)) == (3.097, 3.402)
+    explore = simulate_feedback_loop(data, truth, recommender="popularity", n_rounds=30,
+                                     users_per_round=300, exploration=0.2, random_state=1).history
+    assert round(explore["data_gini"].iloc[-1], 3) == 0.754
+    assert explore["cumulative_coverage"].iloc[-1] == 1.0
+
+
+def test_literalinclude_of_gini_skips_exactly_the_docstring():
+    """Chapter 2 shows `gini` with ``:pyobject: gini`` and ``:lines: 1,44-``."""
+    import inspect
+
+    from mathrec import simulate
+
+    lines = inspect.getsource(simulate.gini).splitlines()
+    assert lines[0].startswith("def gini(")
+    assert lines[1].strip().startswith('"""') and lines[42].strip() == '"""'
+    assert lines[43].strip().startswith("a = np.asarray(x")
