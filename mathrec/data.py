@@ -432,10 +432,15 @@ class Interactions:
 
     def _index(self, ids, kind, strict):
         many = _is_many(ids)
-        query = list(ids) if many else [ids]
         index = self._lookup(kind)
-        q = np.empty(len(query), dtype=object)
-        q[:] = query
+        if many and not isinstance(ids, (list, range)):
+            q = np.asarray(ids)  # arrays keep their dtype: fast lookups
+            if q.ndim != 1:
+                raise ValueError(f"{kind} ids must be one id or a 1-d list/array of ids; got shape {q.shape}")
+        else:  # an object array, so that tuples stay single ids
+            query = list(ids) if many else [ids]
+            q = np.empty(len(query), dtype=object)
+            q[:] = query
         pos = index.get_indexer(q) if len(q) else np.empty(0, dtype=np.intp)
         pos = np.asarray(pos, dtype=np.intp)
         if strict and (pos < 0).any():

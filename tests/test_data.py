@@ -281,3 +281,15 @@ def test_as_interactions(small):
         as_interactions(X, duplicates="mean")
     Y = as_interactions(small.rename(columns={"user": "u"}), user="u")
     assert Y.n_users == 3
+
+
+def test_lookup_with_typed_arrays():
+    X = Interactions.from_frame(frame(["ann", "bob"], [10, 20], [1.0, 2.0]))
+    assert X.user_index(np.array(["bob", "ann"])).tolist() == [1, 0]  # numpy str dtype
+    assert X.user_index(pd.Series(["bob"], dtype="str")).tolist() == [1]  # pandas string dtype
+    assert X.item_index(np.array([20, 10], dtype=np.int32)).tolist() == [1, 0]
+    assert X.item_index(pd.Index([20.0])).tolist() == [1]
+    with pytest.raises(UnknownItemError, match=r"unknown item \[30\]"):
+        X.item_index(np.array([10, 30]))
+    with pytest.raises(ValueError, match="1-d"):
+        X.item_index(np.array([[10, 20]]))
