@@ -355,6 +355,11 @@ def _as_rating_matrix(R):
             raise ValueError(f"R must be a 2-D array or scipy.sparse matrix, got {R!r}") from exc
         if arr.ndim != 2:
             raise ValueError(f"R must be 2-D, got an array of shape {arr.shape}")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(
+                "R contains NaN or infinity; in a dense R a missing rating is 0 "
+                "(or pass a scipy.sparse matrix whose stored entries are the ratings)"
+            )
         X = sp.csr_matrix(arr)  # zeros are not stored: they mean "not rated"
     if X.shape[0] == 0 or X.shape[1] == 0:
         raise ValueError(f"R is empty (shape {X.shape})")

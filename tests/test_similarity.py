@@ -421,6 +421,8 @@ def test_matrix_bad_arguments(kwargs, match):
 def test_matrix_bad_R():
     with pytest.raises(ValueError, match=r"R contains a non-finite rating"):
         similarity_matrix(sp.csr_matrix(np.array([[1.0, np.nan]])))
+    with pytest.raises(ValueError, match=r"in a dense R a missing rating is 0"):
+        similarity_matrix(np.array([[1.0, np.nan], [2.0, 3.0]]))
     with pytest.raises(ValueError, match=r"R is empty"):
         similarity_matrix(sp.csr_matrix((0, 3)))
     with pytest.raises(ValueError, match=r"R must be 2-D"):

@@ -1,15 +1,31 @@
 """Every number of chapter 4 (notebooks/ch04_maths.ipynb, source section 4) asserted."""
 
 import math
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
 import mathrec
-from mathrec.linalg import approximation_error, energy_kept, rank_k_approximation, svd
+from mathrec.datasets import load_movielens
+from mathrec.linalg import (
+    approximation_error,
+    energy_kept,
+    rank_k_approximation,
+    svd,
+    truncated_svd,
+)
 from mathrec.losses import binary_cross_entropy, half_sse, mse
 from mathrec.similarity import cosine, pearson, similarity_matrix
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("MATHREC_DATA") or REPO.parent / "shared" / "data")
+needs_movielens = pytest.mark.skipif(
+    not (SHARED / "ml-latest-small" / "ratings.csv").is_file(),
+    reason=f"no checked copy of ml-latest-small in {SHARED}",
+)
 
 # the source's matrix (section 4.3.2) and its claimed decomposition
 R = np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 1.0], [1.0, 1.0, 0.0]])
@@ -58,6 +74,15 @@ def test_pearson_rating_example():
     assert cosine(ann - 3.0, bob - 2.0) == pytest.approx(math.sqrt(3) / 2)
     # the vector function on the co-rated part is the co-rated Pearson
     assert pearson(ann, bob) == pytest.approx(S_pea[0, 1])
+    # the rest of the chapter's table
+    assert S_full[0, 2] == pytest.approx(36 / math.sqrt(46 * 61))
+    assert S_cos[1, 2] == pytest.approx(27 / math.sqrt(18 * 61)) == pytest.approx(S_full[1, 2])
+    assert round(S_cos[1, 2], 4) == 0.8148
+    assert S_pea[1, 2] == pytest.approx(-3 / math.sqrt(9.5))
+    assert round(S_pea[1, 2], 4) == -0.9733
+    S_jac = similarity_matrix(sp.csr_matrix(RATINGS), "jaccard")
+    assert S_jac[0, 1] == pytest.approx(0.6) and S_jac[0, 2] == pytest.approx(0.6)
+    assert S_jac[1, 2] == pytest.approx(1.0)
 
 
 # ---------------------------------------------------------------- 4.3.2 SVD
@@ -175,6 +200,16 @@ def test_gradients_cross_entropy_versus_squared_error():
 def test_logits_stability_example():
     assert binary_cross_entropy([1], logits=[-1000.0]) == 1000.0
     assert binary_cross_entropy([0], logits=[-1000.0]) == 0.0
+    assert binary_cross_entropy([1, 0], logits=[-1000.0, 1000.0]) == 1000.0
+    # via rounded probabilities 0 and 1, clipping caps the loss at -ln(1e-12)
+    assert binary_cross_entropy([1, 0], [0.0, 1.0]) == pytest.approx(27.631, abs=5e-4)
+
+
+def test_the_one_term_formula_rewards_always_predicting_a_click():
+    clicks = np.array([1.0, 0.0, 0.0, 1.0])
+    p = np.full(4, 0.999999)
+    assert -np.sum(clicks * np.log(p)) == pytest.approx(2e-6, rel=1e-3)
+    assert round(binary_cross_entropy(clicks, p), 4) == 6.9078
 
 
 # ---------------------------------------------------------------- exercises
@@ -209,3 +244,50 @@ def test_exercise_cross_entropy_wrong_side():
     assert round(binary_cross_entropy([0], [0.8]), 4) == 1.6094
     assert round(binary_cross_entropy([0], [0.8], base=2), 4) == 2.3219
     assert round(binary_cross_entropy([0], [0.999]), 4) == 6.9078
+
+
+# ---------------------------------------------------------------- real data
+@pytest.fixture(scope="module")
+def movielens_matrix():
+    df = load_movielens(data_home=SHARED, download=False)
+    users = df["user"].astype("category").cat.codes.to_numpy()
+    items = df["item"].astype("category").cat.codes.to_numpy()
+    return sp.csr_matrix((df["rating"].to_numpy(), (users, items)))
+
+
+@needs_movielens
+def test_movielens_user_similarities(movielens_matrix):
+    R_ml = movielens_matrix
+    assert R_ml.shape == (610, 9724) and R_ml.nnz == 100_836
+    B = R_ml.copy()
+    B.data[:] = 1.0
+    support = (B @ B.T).toarray()
+    upper = np.triu_indices(610, k=1)
+    enough = support[upper] >= 5
+    assert upper[0].size == 185_745
+    assert np.median(support[upper]) == 6
+    assert round(enough.mean(), 3) == 0.583
+    q = {}
+    for kind in ("cosine", "pearson", "cosine_full"):
+        x = similarity_matrix(R_ml, kind)[upper][enough]
+        q[kind] = np.percentile(x, [5, 25, 50, 75, 95]).round(3)
+        if kind == "pearson":
+            assert round(np.mean(x == 0), 3) == 0.033
+    np.testing.assert_array_equal(q["cosine"], [0.879, 0.94, 0.963, 0.979, 0.992])
+    np.testing.assert_array_equal(q["pearson"], [-0.463, -0.069, 0.15, 0.359, 0.666])
+    np.testing.assert_array_equal(q["cosine_full"], [0.05, 0.089, 0.132, 0.192, 0.33])
+
+
+@needs_movielens
+def test_movielens_energy_kept(movielens_matrix):
+    R_ml = movielens_matrix
+    _, s_ml, _ = truncated_svd(R_ml, 50)
+    np.testing.assert_allclose(s_ml[:5].round(1), [534.4, 231.2, 191.2, 170.4, 154.6])
+    kept = np.cumsum(s_ml**2) / np.sum(R_ml.data**2)
+    assert [round(kept[k - 1], 3) for k in (1, 10, 50)] == [0.212, 0.38, 0.587]
+    # the largest singular value is the spectral norm of R (power iteration)
+    x = np.ones(R_ml.shape[1])
+    for _ in range(50):  # converges like (sigma_2 / sigma_1)^(2t)
+        x = R_ml.T @ (R_ml @ x)
+        x /= np.linalg.norm(x)
+    assert np.linalg.norm(R_ml @ x) == pytest.approx(s_ml[0], rel=1e-6)
