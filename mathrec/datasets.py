@@ -490,6 +490,17 @@ class SyntheticTruth:
         return np.exp(self.mnar * (r - self.rating_scale[1]))
 
 
+def _sorted_unique(a):
+    """Sorted distinct values of an int array (sort-based; faster than np.unique's hashing here)."""
+    a = np.sort(a)
+    if len(a) == 0:
+        return a
+    keep = np.empty(len(a), dtype=bool)
+    keep[0] = True
+    np.not_equal(a[1:], a[:-1], out=keep[1:])
+    return a[keep]
+
+
 def _rng(random_state):
     if isinstance(random_state, np.random.Generator):
         return random_state
@@ -693,7 +704,7 @@ def make_synthetic(
             i = np.minimum(np.searchsorted(cdf, rng.random(len(u)), side="right"), n_items - 1)
             keep = rng.random(len(u)) < truth._selection(truth.true_ratings(u, i))
             new.append(u[keep] * n_items + i[keep])
-        keys = np.unique(np.concatenate([keys, *new]))
+        keys = _sorted_unique(np.concatenate([keys, *new]))
         if len(keys) >= n_ratings:
             break
         missing = n_ratings - len(keys)
@@ -712,8 +723,8 @@ def make_synthetic(
     start = rng.uniform(t0, t1, n_users)
     length = rng.uniform(0, 1, n_users) * (t1 - start)
     ts = (start[u] + rng.random(n_ratings) * length[u]).astype(np.int64)
-    df = pd.DataFrame({"user": u, "item": i, "rating": r, "timestamp": ts})
-    df = df.sort_values(["user", "timestamp", "item"], kind="stable", ignore_index=True)
+    order = np.lexsort((i, ts, u))  # by user, then time, then item
+    df = pd.DataFrame({"user": u[order], "item": i[order], "rating": r[order], "timestamp": ts[order]})
     truth.params = dict(
         n_users=n_users, n_items=n_items, n_ratings=n_ratings, n_factors=k, n_categories=n_categories,
         popularity_exponent=float(popularity_exponent), activity_spread=float(activity_spread),
