@@ -49,7 +49,9 @@ SIMILARITY_KINDS = (
 def _as_vector(x, name):
     """Return ``x`` as a finite, non-empty 1-D float array or raise ValueError."""
     if sp.issparse(x):
-        x = x.toarray()
+        if x.ndim == 2 and 1 not in x.shape:
+            raise ValueError(f"{name} must be 1-D, got a sparse matrix of shape {x.shape}")
+        x = x.toarray().ravel()  # a sparse row or column vector
     try:
         arr = np.asarray(x, dtype=float)
     except (TypeError, ValueError) as exc:
@@ -109,7 +111,8 @@ def cosine(a, b):
     Parameters
     ----------
     a, b : array_like of shape (n,)
-        Two finite vectors of the same length.
+        Two finite vectors of the same length (a scipy.sparse row or column
+        vector is accepted too).
 
     Returns
     -------

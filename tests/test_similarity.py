@@ -112,6 +112,17 @@ def test_vector_functions_match_scipy_and_sklearn(seed):
     assert jaccard(ia * a, ib * b) == pytest.approx(1 - distance.jaccard(ia, ib), abs=1e-12)
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_vector_functions_accept_sparse_vectors(seed):
+    R = _random_ratings(seed, n_users=2, n_items=40, density=0.4)
+    a, b = R.toarray()
+    for f in VECTOR_FUNCS:
+        assert f(R[0], R[1]) == pytest.approx(f(a, b), abs=1e-15)
+        assert f(R[0].T, sp.csr_array(R[1])) == pytest.approx(f(a, b), abs=1e-15)
+    with pytest.raises(ValueError, match=r"^a must be 1-D, got a sparse matrix of shape \(2, 40\)"):
+        cosine(R, b)
+
+
 def test_adjusted_cosine_is_cosine_of_user_centred_vectors():
     rng = np.random.default_rng(3)
     a, b, m = rng.uniform(1, 5, size=(3, 12))
