@@ -330,3 +330,13 @@ def test_movielens_rmse_band(movielens_split, cls, similarity, expected):
     est = m.predict(test["user"], test["item"])
     rmse = float(np.sqrt(np.mean((est - test["rating"].to_numpy()) ** 2)))
     assert rmse == pytest.approx(expected, abs=0.002)
+
+
+def test_recommend_by_similarity_sum_by_hand():
+    s_ann, s_bob = 26 / math.sqrt(680), 18 / math.sqrt(340)
+    m = UserKNN(k=2, similarity="cosine", recommend_by="similarity").fit(TOY)
+    rec = m.recommend("cy", n=3)
+    assert rec["item"].tolist() == ["z"]
+    assert rec["score"].iloc[0] == pytest.approx(s_ann + s_bob)
+    with pytest.raises(ValueError, match="recommend_by"):
+        UserKNN(recommend_by="votes").fit(TOY)
