@@ -127,3 +127,18 @@ def test_literalinclude_of_gini_skips_exactly_the_docstring():
     assert lines[0].startswith("def gini(")
     assert lines[1].strip().startswith('"""') and lines[42].strip() == '"""'
     assert lines[43].strip().startswith("a = np.asarray(x")
+
+
+@needs_copy
+def test_holdout_figures():
+    from mathrec.split import random_split, temporal_split
+
+    ratings = load_movielens(data_home=SHARED)
+    rnd = random_split(ratings, test_size=0.2, random_state=0, cold="keep")
+    late = temporal_split(ratings, test_size=0.2, cold="keep")
+    assert len(rnd.test) == len(late.test) == 20_167
+    assert (rnd.test["user"].nunique(), len(rnd.cold_users), len(rnd.cold_items), rnd.n_cold_rows) == (609, 0, 782, 859)
+    assert round(rnd.n_cold_rows / len(rnd.test), 3) == 0.043
+    assert (late.test["user"].nunique(), len(late.cold_users), len(late.cold_items)) == (116, 88, 1857)
+    assert late.n_cold_rows == 18_857 and round(late.n_cold_rows / len(late.test), 3) == 0.935
+    assert late.train["timestamp"].max() < late.test["timestamp"].min()
