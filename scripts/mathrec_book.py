@@ -11,7 +11,9 @@
    loaded once through ``mathjax_path`` and loads its own components on demand;
 3. write the status page's table (``scripts/make_status.py``) and the body of
    the API reference from the live package (``scripts/make_api.py``);
-4. fix two JavaScript errors that the stock Jupyter Book 1 stack logs on every
+4. load mermaid as a classic script, so diagrams also draw when a reader opens
+   the HTML files from disk (``_page_scripts``), and fix two JavaScript errors
+   that the stock Jupyter Book 1 stack logs on every
    page (the browser test fails on any console error): sphinx-thebe's inline
    configuration (``const THEBE_JS_URL = ...``) is emitted twice, so the second
    copy throws "Identifier has already been declared". (The other one,
@@ -48,16 +50,33 @@ def _prepare(app, config) -> None:
     make_api.main([])
 
 
-def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
-    """Drop exact repeats of a <script> (same source, body and type) from a page."""
+MERMAID_CLASSIC = "_static/vendor/mermaid/mermaid.min.js"
+MERMAID_IMPORT = re.compile(r"import mermaid from [^;\n]+;")
+
+
+def _page_scripts(app, pagename, templatename, context, doctree) -> None:
+    """Drop repeated <script>s; load mermaid so that pages also work from disk.
+
+    sphinxcontrib-mermaid's inline module does ``import mermaid from "<url>"``;
+    browsers refuse module imports on file:// pages (CORS), so a reader who
+    opens ``_build/html/index.html`` directly would get no diagrams. We load the
+    classic build (which sets ``globalThis.mermaid``) with a plain <script> and
+    let the inline module use that global instead.
+    """
     seen, unique = set(), []
     for js in context.get("script_files", []):
-        attrs = getattr(js, "attributes", {}) or {}
+        attrs = dict(getattr(js, "attributes", {}) or {})
         # an inline script has filename None or "" depending on who added it
         key = (getattr(js, "filename", None) or "", attrs.get("body"), attrs.get("type"))
-        if key not in seen:
-            seen.add(key)
-            unique.append(js)
+        if key in seen:
+            continue
+        seen.add(key)
+        body = attrs.get("body") or ""
+        if attrs.get("type") == "module" and MERMAID_IMPORT.search(body):
+            attrs["body"] = MERMAID_IMPORT.sub("const mermaid = globalThis.mermaid;", body, count=1)
+            unique.append(type(js)(MERMAID_CLASSIC, priority=js.priority))
+            js = type(js)(js.filename, priority=js.priority, **attrs)
+        unique.append(js)
     context["script_files"] = unique
 
 
@@ -107,5 +126,5 @@ def setup(app):
     # before numpydoc (priority 500) parses the sections
     app.connect("autodoc-process-docstring", _docstring_maths, priority=400)
     app.connect("config-inited", _prepare)
-    app.connect("html-page-context", _dedupe_scripts, priority=900)
+    app.connect("html-page-context", _page_scripts, priority=900)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

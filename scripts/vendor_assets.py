@@ -99,15 +99,17 @@ PACKAGES = (
             "sre/",
         ),
     ),
-    # mermaid 11 as an ES module plus its lazily imported chunks. The version
-    # is the default of sphinxcontrib-mermaid 2.x (its `mermaid_version`),
-    # whose loader does `import mermaid from "<mermaid_use_local>"`.
+    # mermaid 11: the version is the default of sphinxcontrib-mermaid 2.x (its
+    # `mermaid_version`). Its loader does `import mermaid from "<mermaid_use_local>"`
+    # (the ES module and its chunks), which browsers refuse for file:// pages, so
+    # the book loads the classic build mermaid.min.js instead (see
+    # scripts/mathrec_book.py); the ES module stays as the configured fallback.
     Package(
         name="mermaid",
         version="11.12.1",
         integrity="sha512-UlIZrRariB11TY1RtTgUWp65tphtBv4CSq7vyS2ZZ2TgoMjs2nloq+wFqxiwcxlhHUvs7DPGgMjs2aeQxz5h9g==",
         strip="package/dist/",
-        keep=("mermaid.esm.min.mjs", "chunks/mermaid.esm.min/"),
+        keep=("mermaid.min.js", "mermaid.esm.min.mjs", "chunks/mermaid.esm.min/"),
     ),
 )
 

@@ -15,6 +15,10 @@ Chromium through Playwright. A page passes when
 * every image has loaded (``naturalWidth > 0``);
 * every link into the book resolves: the file exists and so does the anchor.
 
+Pages with formulas or diagrams are also opened straight from disk
+(``file://``), as a reader who opens ``_build/html/index.html`` would, and must
+typeset and draw there too.
+
 A screenshot of each page is written to ``$MATHREC_SCREENSHOTS`` (default
 ``/tmp/mathrec-screenshots``), outside the repository.
 
@@ -236,6 +240,16 @@ INSPECT = r"""
   out.mjxCount = document.querySelectorAll('mjx-container').length;
   out.mathErrors = Array.from(document.querySelectorAll('mjx-merror, [data-mjx-error]'))
                         .map(el => (el.getAttribute('data-mjx-error') || el.textContent).slice(0, 160));
+  // An undefined macro is drawn as its name in red (MathJax's "noundefined"):
+  // CommonHTML draws each character as <mjx-c class="mjx-c5C"> (U+005C = backslash).
+  document.querySelectorAll('mjx-container mjx-mtext').forEach(el => {
+    const chars = Array.from(el.querySelectorAll('mjx-c')).map(c => {
+      const m = Array.from(c.classList).map(k => k.match(/^mjx-c([0-9A-F]+)$/)).find(Boolean);
+      return m ? String.fromCodePoint(parseInt(m[1], 16)) : '';
+    }).join('');
+    if (/color:\s*red/.test(el.getAttribute('style') || '') && chars.startsWith('\\'))
+      out.mathErrors.push('undefined macro ' + chars);
+  });
 
   out.mermaid = Array.from(document.querySelectorAll('div.mermaid, pre.mermaid')).map(el => {
     const svg = el.querySelector('svg');
@@ -323,7 +337,10 @@ def test_page(rel, server, browser):
             except Exception:  # noqa: BLE001
                 pass
         page.evaluate(WAIT_FOR_IMAGES)
-        page.wait_for_load_state("networkidle")
+        try:  # let late requests (fonts, lazy assets) show up; a busy machine may never be idle
+            page.wait_for_load_state("networkidle", timeout=10_000)
+        except Exception:  # noqa: BLE001 - every request is checked anyway
+            pass
         info = page.evaluate(INSPECT)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / _screenshot_name(rel)), full_page=True)
@@ -404,3 +421,39 @@ def test_search_works_offline(server, browser):
     assert hits > 0
     assert not off_host, f"search requested other hosts: {off_host}"
     assert not errors, f"JavaScript errors on the search page: {errors}"
+
+
+def _pages_with_maths_or_diagrams() -> list[str]:
+    out = []
+    for rel in _pages():
+        text = (BUILD / rel).read_text(encoding="utf-8", errors="replace")
+        if 'class="mermaid' in text or 'class="math' in text:
+            out.append(rel)
+    return out or ["index.html"]
+
+
+@pytest.mark.skipif(SKIP is not None, reason=SKIP or "")
+@pytest.mark.parametrize("rel", _pages_with_maths_or_diagrams())
+def test_page_from_disk(rel, browser):
+    """Opened as a file (no server), formulas are typeset and diagrams drawn."""
+    errors: list[str] = []
+    context = browser.new_context(service_workers="block")
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
+    try:
+        page.goto((BUILD / rel).as_uri(), wait_until="load")
+        page.evaluate(WAIT_FOR_MATHJAX)
+        try:
+            page.wait_for_function(MERMAID_SETTLED, timeout=TIMEOUT_MS)
+        except Exception:  # noqa: BLE001 - reported below
+            pass
+        info = page.evaluate(INSPECT)
+    finally:
+        context.close()
+    problems = [f"JavaScript error: {e}" for e in errors]
+    problems += [f"formula not typeset by MathJax: {t!r}" for t in info["untypesetMath"]]
+    problems += [f"MathJax error: {t!r}" for t in info["mathErrors"]]
+    problems += [f"mermaid block not drawn: {m['text']!r}" for m in info["mermaid"] if not m["svg"]]
+    assert not problems, f"{rel} opened from disk:\n  " + "\n  ".join(problems)
