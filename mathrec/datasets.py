@@ -180,9 +180,15 @@ def _unavailable(variant, spec, folder, url, reason):
 
 
 def _download(url, dest: Path):
-    """Stream ``url`` into the file ``dest``."""
+    """Stream ``url`` into the file ``dest``; an interrupted transfer raises OSError."""
     with urllib.request.urlopen(url, timeout=_TIMEOUT) as response, open(dest, "wb") as out:
-        shutil.copyfileobj(response, out, length=1 << 20)
+        expected = response.headers.get("Content-Length")
+        received = 0
+        while chunk := response.read(1 << 20):
+            out.write(chunk)
+            received += len(chunk)
+    if expected is not None and expected.isdigit() and received != int(expected):
+        raise OSError(f"download interrupted: received {received:,} of {int(expected):,} bytes")
 
 
 def _extract(zip_path: Path, spec: dict, target: Path, url: str):

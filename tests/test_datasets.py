@@ -143,6 +143,7 @@ class _Server:
     def __init__(self):
         self.files = {}
         self.requests = []
+        self.truncate = False  # announce more bytes than are sent (a dropped connection)
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -156,7 +157,7 @@ class _Server:
                 self.send_header("Content-Type", "application/zip")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                self.wfile.write(body[: len(body) // 2] if outer.truncate else body)
 
             def log_message(self, *args):  # keep the test output clean
                 pass
@@ -250,6 +251,15 @@ def test_corrupt_download_leaves_cache_empty(server, tmp_path, body, match):
     # the next (good) download works
     server.files["/ml-latest-small.zip"] = make_zip()
     assert len(load_movielens(data_home=cache, url=server.url("/ml-latest-small.zip"))) == 100_836
+
+
+@needs_copy
+def test_interrupted_download_leaves_cache_empty(server, tmp_path):
+    server.files["/ml-latest-small.zip"] = make_zip()
+    server.truncate = True
+    with pytest.raises(DatasetUnavailableError, match="download interrupted: received .* bytes"):
+        load_movielens(data_home=tmp_path, url=server.url("/ml-latest-small.zip"))
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_http_404_is_unavailable(server, tmp_path):
