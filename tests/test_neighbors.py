@@ -340,3 +340,15 @@ def test_recommend_by_similarity_sum_by_hand():
     assert rec["score"].iloc[0] == pytest.approx(s_ann + s_bob)
     with pytest.raises(ValueError, match="recommend_by"):
         UserKNN(recommend_by="votes").fit(TOY)
+
+
+@pytest.mark.slow
+def test_movielens_baselines_chapter5(movielens_split):
+    from mathrec.evaluation import evaluate
+
+    train, test = movielens_split
+    b = evaluate(BaselineOnly(), train, test, k=10, ranking_metrics=False).set_index("metric")
+    assert b.loc["rmse", "value"] == pytest.approx(0.8667, abs=0.0005)
+    p = evaluate(Popularity(), train, test, k=10, rating_metrics=False).set_index("metric")
+    assert p.loc["precision@k", "value"] == pytest.approx(0.1186, abs=0.0005)
+    assert p.loc["precision@k", "n"] == 596
