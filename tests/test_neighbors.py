@@ -352,3 +352,38 @@ def test_movielens_baselines_chapter5(movielens_split):
     p = evaluate(Popularity(), train, test, k=10, rating_metrics=False).set_index("metric")
     assert p.loc["precision@k", "value"] == pytest.approx(0.1186, abs=0.0005)
     assert p.loc["precision@k", "n"] == 596
+
+
+@pytest.mark.slow
+def test_movielens_centering_chapter3(movielens_split):
+    train, test = movielens_split
+    y = test["rating"].to_numpy()
+    got = {c: float(np.sqrt(np.mean((UserKNN(k=40, similarity="pearson", centering=c).fit(train)
+                                     .predict(test["user"], test["item"]) - y) ** 2)))
+           for c in ("mean", "baseline")}
+    assert got["mean"] == pytest.approx(0.8856, abs=0.0005)
+    assert got["baseline"] == pytest.approx(0.8738, abs=0.0005)
+
+
+@pytest.mark.slow
+def test_sparsity_claim_chapter3():
+    """Chapter 3's density experiment: k-NN loses to the mean when sparse, wins when dense."""
+    from mathrec.datasets import make_synthetic
+    from mathrec.split import random_split
+
+    out = {}
+    for density in (0.01, 0.16):
+        data, _ = make_synthetic(600, 400, density=density, random_state=0)
+        tr, te = random_split(data, test_size=0.2, random_state=0, cold="keep")
+        y = te["rating"].to_numpy()
+        est, det = UserKNN(k=40, similarity="pearson", centering="mean").fit(tr).predict(
+            te["user"], te["item"], unknown="fallback", return_details=True)
+        base = BaselineOnly().fit(tr).predict(te["user"], te["item"], unknown="fallback")
+        out[density] = (float(np.sqrt(np.mean((est - y) ** 2))), float(np.sqrt(np.mean((base - y) ** 2))),
+                        float(np.sqrt(np.mean((tr["rating"].mean() - y) ** 2))), det["was_impossible"].mean())
+    knn, base, mean, fallback = out[0.01]
+    assert (round(knn, 3), round(base, 3), round(mean, 3), round(fallback, 3)) == (0.954, 0.820, 0.873, 0.721)
+    assert knn > mean > base
+    knn, base, _, _ = out[0.16]
+    assert (round(knn, 3), round(base, 3)) == (0.741, 0.812)
+    assert knn < base
