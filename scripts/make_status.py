@@ -128,8 +128,14 @@ def render(results_path: Path) -> str:
             "notebooks; run `bash scripts/test.sh` to validate them and rebuild."
         )
     else:
-        when = stamp or dt.datetime.fromtimestamp(results_path.stat().st_mtime, dt.timezone.utc).isoformat()
-        lines.append(f"Results of the test run of {when[:19].replace('T', ' ')} UTC (`pytest --nbval`).")
+        try:
+            when = dt.datetime.fromisoformat(stamp)
+            if when.tzinfo is None:  # older pytest: local time without offset
+                when = when.astimezone()
+        except (TypeError, ValueError):
+            when = dt.datetime.fromtimestamp(results_path.stat().st_mtime, dt.timezone.utc)
+        when = when.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        lines.append(f"Results of the test run of {when} (`pytest --nbval`).")
     lines += ["", "| Chapter | Notebook | Validation |", "|---|---|---|"]
     if not notebooks:
         lines.append("| — | — | no chapter notebook is in the table of contents yet |")

@@ -1,0 +1,54 @@
+"""The status page reports a notebook as validated only when the test run says so."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+import make_status  # noqa: E402
+
+JUNIT = """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest" timestamp="2026-01-02T03:04:05+00:00">
+<testcase classname="notebooks.chA.ipynb" name="Cell 0"/><testcase classname="notebooks.chA.ipynb" name="Cell 1"/>
+<testcase classname="notebooks.chB.ipynb" name="Cell 0"/><testcase classname="notebooks.chB.ipynb" name="Cell 1"><failure message="differs"/></testcase>
+<testcase classname="tests.test_x" name="test_y"/>
+</testsuite></testsuites>"""
+
+
+def _results(tmp_path):
+    path = tmp_path / "pytest.xml"
+    path.write_text(JUNIT)
+    return path, make_status.read_results(path)[0]
+
+
+def test_passed_failed_and_missing_notebooks(tmp_path, monkeypatch):
+    monkeypatch.setattr(make_status, "ROOT", tmp_path)
+    (tmp_path / "notebooks").mkdir()
+    for name in ("chA", "chB", "chC"):
+        (tmp_path / "notebooks" / f"{name}.ipynb").write_text("{}")
+        os.utime(tmp_path / "notebooks" / f"{name}.ipynb", (1, 1))  # older than the results
+    path, results = _results(tmp_path)
+    assert make_status.notebook_state("notebooks/chA.ipynb", results, path).startswith("validated: all 2")
+    assert make_status.notebook_state("notebooks/chB.ipynb", results, path).startswith("**failed**: 1 of 2")
+    assert make_status.notebook_state("notebooks/chC.ipynb", results, path).startswith("not validated")
+    assert make_status.notebook_state("notebooks/chA.ipynb", None, path).startswith("not validated")
+
+
+def test_a_notebook_changed_after_the_run_is_not_validated(tmp_path, monkeypatch):
+    monkeypatch.setattr(make_status, "ROOT", tmp_path)
+    (tmp_path / "notebooks").mkdir()
+    path, results = _results(tmp_path)
+    nb = tmp_path / "notebooks" / "chA.ipynb"
+    nb.write_text("{}")
+    later = path.stat().st_mtime + 60
+    os.utime(nb, (later, later))
+    assert "changed since" in make_status.notebook_state("notebooks/chA.ipynb", results, path)
+
+
+def test_without_results_the_page_claims_nothing(tmp_path):
+    text = make_status.render(tmp_path / "missing.xml")
+    assert "without running the test suite" in text
+    assert "validated: all" not in text
+    assert "| Python |" in text and "| NumPy |" in text
