@@ -13,7 +13,10 @@ Chromium through Playwright. A page passes when
   the prose, and MathJax reported no TeX error;
 * every mermaid block has become an SVG without a syntax-error diagram;
 * every image has loaded (``naturalWidth > 0``);
-* every link into the book resolves: the file exists and so does the anchor.
+* every link into the book resolves: the file exists and so does the anchor;
+* every exercise solution is collapsed and comes right after its exercise;
+* a chapter notebook has its Colab, Binder and ``.ipynb`` download links, and
+  its install cell is hidden.
 
 Pages with formulas or diagrams are also opened straight from disk
 (``file://``), as a reader who opens ``_build/html/index.html`` would, and must
@@ -287,6 +290,28 @@ META_REFRESH = re.compile(
     r"""<meta\s+http-equiv=["']refresh["']\s+content=["']\d+;\s*url=([^"']+)["']""", re.IGNORECASE)
 
 
+SOLUTIONS = """
+() => {
+  // exercises and solutions (sphinx-exercise) in page order, as first displayed
+  return Array.from(document.querySelectorAll('div.exercise, div.solution')).map(el => {
+    const isSolution = el.classList.contains('solution');
+    const link = isSolution ? el.querySelector('.admonition-title a[href*="#"]') : null;
+    const body = Array.from(el.children).filter(c => !c.classList.contains('admonition-title')
+                                                   && c.tagName !== 'BUTTON');
+    return {
+      kind: isSolution ? 'solution' : 'exercise',
+      id: el.id,
+      target: link ? decodeURIComponent(link.getAttribute('href').split('#')[1]) : null,
+      dropdown: el.classList.contains('dropdown'),
+      // sphinx-togglebutton collapses a dropdown with visibility: hidden and zero height
+      hidden: body.length > 0 && body.every(c => c.offsetParent === null || c.offsetHeight === 0
+                                              || getComputedStyle(c).visibility === 'hidden'),
+    };
+  });
+}
+"""
+
+
 def _screenshot_name(rel: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "__", rel.removesuffix(".html")) + ".png"
 
@@ -325,6 +350,7 @@ def test_page(rel, server, browser):
         page.goto(f"{server}/{rel}", wait_until="load")
         if page.evaluate(WAIT_FOR_MATHJAX) == "absent" and page.locator(".math").count():
             problems.append("page has formulas but MathJax is not loaded")
+        exercises = page.evaluate(SOLUTIONS)
         try:
             page.wait_for_function(MERMAID_SETTLED, timeout=TIMEOUT_MS)
         except Exception:  # noqa: BLE001 - reported below as unrendered diagrams
@@ -376,6 +402,17 @@ def test_page(rel, server, browser):
             problems.append(f"broken link: {shown} (no file {path.relative_to(BUILD)})")
         elif fragment and path.suffix == ".html" and fragment not in _anchors(path):
             problems.append(f"broken anchor: {shown}")
+
+    last_exercise = None
+    for item in exercises:
+        if item["kind"] == "exercise":
+            last_exercise = item["id"]
+            continue
+        if not item["dropdown"] or not item["hidden"]:
+            problems.append(f"solution to {item['target']!r} is not collapsed (use :class: dropdown)")
+        if item["target"] != last_exercise:
+            problems.append(f"solution to {item['target']!r} does not follow its exercise "
+                            f"(the exercise before it is {last_exercise!r})")
 
     source_nb = BUILD / "_sources" / (rel.removesuffix(".html") + ".ipynb")
     if source_nb.is_file():  # a chapter notebook: launch buttons, download, hidden install cell
