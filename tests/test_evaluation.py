@@ -1,0 +1,64 @@
+"""Tests for mathrec.evaluation.evaluate."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mathrec import metrics
+from mathrec.baselines import BaselineOnly, Popularity
+from mathrec.evaluation import evaluate
+from mathrec.neighbors import UserKNN
+
+TRAIN = pd.DataFrame({
+    "user": [1, 1, 2, 2, 3, 3, 4],
+    "item": ["a", "b", "a", "c", "a", "d", "b"],
+    "rating": [5.0, 4.0, 4.0, 2.0, 3.0, 5.0, 1.0],
+})
+TEST = pd.DataFrame({
+    "user": [1, 1, 2, 3, 9, 4],
+    "item": ["c", "d", "b", "zz", "a", "a"],
+    "rating": [5.0, 2.0, 4.0, 5.0, 5.0, 3.0],
+})
+
+
+def test_popularity_by_hand():
+    # counts a=3, b=2, c=1, d=1. Relevant (>= 4, known user): 1->{c}, 2->{b}, 3->{zz}
+    # lists (k=2, unseen): user 1 -> [c, d]; user 2 -> [b, d]; user 3 -> [b, c]
+    res = evaluate(Popularity(), TRAIN, TEST, k=2).set_index("metric")
+    assert res.loc["precision@k", "value"] == pytest.approx((0.5 + 0.5 + 0) / 3)
+    assert res.loc["recall@k", "value"] == pytest.approx(2 / 3)
+    assert res.loc["hit_rate@k", "value"] == pytest.approx(2 / 3)
+    assert res.loc["mrr@k", "value"] == pytest.approx(2 / 3)
+    assert res.loc["coverage@k", "value"] == pytest.approx(3 / 4)  # b, c, d of a, b, c, d
+    assert (res["n"] == 3).all()
+    assert "rmse" not in res.index  # Popularity has no predict
+
+
+def test_rating_metrics_skip_unknown_pairs():
+    res = evaluate(BaselineOnly(), TRAIN, TEST, k=2).set_index("metric")
+    known = TEST[TEST.user.isin(TRAIN.user) & TEST.item.isin(TRAIN.item)]
+    model = BaselineOnly().fit(TRAIN)
+    est = model.predict(known.user, known.item)
+    assert res.loc["rmse", "n"] == len(known) == 4
+    assert res.loc["rmse", "value"] == pytest.approx(metrics.rmse(known.rating, est))
+    assert res.loc["mae", "value"] == pytest.approx(metrics.mae(known.rating, est))
+    assert pd.isna(res.loc["rmse", "k"])
+
+
+def test_users_argument_and_errors():
+    res = evaluate(UserKNN(k=2), TRAIN, TEST, k=1, users=[2], rating_metrics=False)
+    assert (res["n"] == 1).all()
+    with pytest.raises(ValueError, match="no relevant test item"):
+        evaluate(Popularity(), TRAIN, TEST, users=[4])
+    with pytest.raises(ValueError, match="k must be"):
+        evaluate(Popularity(), TRAIN, TEST, k=0)
+    with pytest.raises(ValueError, match="relevance_threshold"):
+        evaluate(Popularity(), TRAIN, TEST, relevance_threshold="4")
+
+
+def test_fit_false_uses_the_given_model():
+    m = Popularity().fit(TRAIN)
+    a = evaluate(m, TRAIN, TEST, k=2, fit=False)
+    b = evaluate(Popularity(), TRAIN, TEST, k=2)
+    pd.testing.assert_frame_equal(a, b)
+    assert np.isfinite(a["value"]).all()
