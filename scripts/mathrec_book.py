@@ -22,7 +22,10 @@
 5. let docstrings write maths as in the notebooks, ``$...$`` and ``$$...$$``:
    before numpydoc and autodoc parse a docstring (reStructuredText, which has
    no dollar maths), ``dollar_math_to_rst`` turns them into ``:math:`...``` and
-   ``.. math::`` blocks, so the API reference typesets them.
+   ``.. math::`` blocks, so the API reference typesets them;
+6. register the pybtex style ``authoryear`` (``bibtex_default_style`` in
+   ``_config.yml``): pybtex's "plain" entries, labelled "Koren et al. 2009"
+   instead of "[12]", to match the author–year citations in the text.
 """
 
 from __future__ import annotations
@@ -121,7 +124,51 @@ def _docstring_maths(app, what, name, obj, options, lines: list[str]) -> None:
     lines[:] = dollar_math_to_rst(lines)
 
 
+def _authoryear_plugins():
+    from pybtex.markup import LaTeXParser
+    from pybtex.style.formatting.plain import Style as PlainStyle
+    from pybtex.style.labels import BaseLabelStyle
+
+    def text(latex: str) -> str:
+        return LaTeXParser(latex).parse().render_as("text")
+
+    class AuthorYearLabels(BaseLabelStyle):
+        """Labels "Smith 2001", "Smith and Jones 2001", "Smith et al. 2001" (a, b, ... if equal)."""
+
+        def format_labels(self, sorted_entries):
+            labels = []
+            for entry in sorted_entries:
+                people = entry.persons.get("author") or entry.persons.get("editor") or []
+                names = [text(" ".join(person.last_names)) for person in people]
+                if not names:
+                    who = text(entry.fields.get("title", entry.key)).split(":")[0]
+                elif len(names) == 1:
+                    who = names[0]
+                elif len(names) == 2:
+                    who = f"{names[0]} and {names[1]}"
+                else:
+                    who = f"{names[0]} et al."
+                labels.append(f"{who} {entry.fields.get('year', 'n.d.')}")
+            counts = {label: labels.count(label) for label in labels}
+            seen: dict[str, int] = {}
+            for label in labels:
+                if counts[label] > 1:
+                    seen[label] = seen.get(label, 0) + 1
+                    label += "abcdefghijklmnopqrstuvwxyz"[seen[label] - 1]
+                yield label
+
+    class AuthorYearStyle(PlainStyle):
+        default_label_style = "authoryear"
+
+    return AuthorYearLabels, AuthorYearStyle
+
+
 def setup(app):
+    import pybtex.plugin
+
+    labels, style = _authoryear_plugins()
+    pybtex.plugin.register_plugin("pybtex.style.labels", "authoryear", labels, force=True)
+    pybtex.plugin.register_plugin("pybtex.style.formatting", "authoryear", style, force=True)
     app.setup_extension("sphinx.ext.autodoc")
     # before numpydoc (priority 500) parses the sections
     app.connect("autodoc-process-docstring", _docstring_maths, priority=400)
