@@ -13,7 +13,8 @@ Each name links to the chapter that teaches it: the chapter number comes from
 a "Taught in chapter N" line in its docstring, else from its module's
 docstring, else from ``MODULES``; it becomes a link once a notebook
 ``notebooks/chNN_*.ipynb`` is in ``_toc.yml`` (before that the page says the
-chapter is in preparation).
+chapter is in preparation). A chapter with several notebooks: a docstring that
+names one (``notebooks/ch03_factorisation.ipynb``) links to that one.
 
 Usage: ``python scripts/make_api.py [--output PATH]``
 """
@@ -58,6 +59,7 @@ MODULES: dict[str, tuple[str, int | None]] = {
 
 TAUGHT = re.compile(r"[Tt]aught in chapters? (\d+)")
 CHAPTER = re.compile(r"\b[Cc]hapters? (\d+)")
+NOTEBOOK = re.compile(r"notebooks/(ch(\d+)_[\w-]+)\.ipynb")
 
 
 @dataclass
@@ -67,6 +69,7 @@ class Entry:
     kind: str  # autodoc directive: autofunction, autoclass, autoexception, autodata
     summary: str
     chapter: int | None
+    notebook: str | None = None  # e.g. "ch03_factorisation" when the docstring names it
 
     @property
     def qualname(self) -> str:
@@ -120,30 +123,43 @@ def entries(module: str) -> list[Entry]:
         names = [n for n, v in vars(mod).items()
                  if not n.startswith("_") and getattr(v, "__module__", None) == mod.__name__]
     default = _chapter_of(mod.__doc__, loose=True) or MODULES.get(module, ("", None))[1]
+    module_nb = NOTEBOOK.search(mod.__doc__ or "")
     out = []
     for name in names:
         obj = getattr(mod, name)
         kind = _kind(obj)
-        chapter = _chapter_of(inspect.getdoc(obj), loose=False) if kind != "autodata" else None
-        out.append(Entry(module, name, kind, _summary(obj, kind), chapter or default))
+        doc = inspect.getdoc(obj) if kind != "autodata" else None
+        chapter = _chapter_of(doc, loose=False)
+        nb = NOTEBOOK.search(doc or "") or (module_nb if chapter in (None, default) else None)
+        if nb and chapter is None:
+            chapter = int(nb.group(2))
+        out.append(Entry(module, name, kind, _summary(obj, kind), chapter or default,
+                         nb.group(1) if nb and int(nb.group(2)) == (chapter or default) else None))
     return out
 
 
-def chapter_docs() -> dict[int, str]:
-    """Chapter number -> docname of its notebook, for chapters in the table of contents."""
-    docs = {}
+def chapter_docs() -> dict[int | str, str]:
+    """Docnames of the chapter notebooks in the table of contents.
+
+    Keyed by notebook stem ("ch03_factorisation") and by chapter number (its
+    first notebook in the table of contents).
+    """
+    docs: dict[int | str, str] = {}
     for nb in toc_notebooks():
-        m = re.match(r"notebooks/ch(\d+)_", nb)
+        m = re.match(r"notebooks/(ch(\d+)_[\w-]+)\.ipynb$", nb)
         if m:
-            docs.setdefault(int(m.group(1)), "/" + nb.removesuffix(".ipynb"))
+            docname = "/" + nb.removesuffix(".ipynb")
+            docs[m.group(1)] = docname
+            docs.setdefault(int(m.group(2)), docname)
     return docs
 
 
-def _chapter_ref(chapter: int | None, docs: dict[int, str]) -> str:
+def _chapter_ref(chapter: int | None, docs: dict, notebook: str | None = None) -> str:
     if chapter is None:
         return "—"
-    if chapter in docs:
-        return f"{{doc}}`Chapter {chapter} <{docs[chapter]}>`"
+    target = docs.get(notebook) if notebook else docs.get(chapter)
+    if target:
+        return f"{{doc}}`Chapter {chapter} <{target}>`"
     return f"Chapter {chapter} (in preparation)"
 
 
@@ -173,14 +189,16 @@ def render() -> str:
     for module in modules:
         title, _ = MODULES.get(module, (module, None))
         lines += ["", f"## `mathrec.{module}`: {title}", ""]
-        chapters = sorted({e.chapter for e in by_module[module] if e.chapter is not None})
-        if chapters:
-            lines += ["Taught in " + ", ".join(_chapter_ref(c, docs) for c in chapters) + ".", ""]
+        refs = dict.fromkeys(_chapter_ref(e.chapter, docs, e.notebook)
+                             for e in sorted(by_module[module], key=lambda e: e.chapter or 0)
+                             if e.chapter is not None)
+        if refs:
+            lines += ["Taught in " + ", ".join(refs) + ".", ""]
         lines += ["| Name | What it is | Chapter |", "|---|---|---|"]
         for e in by_module[module]:
             also = f" (also `{shortcuts[e.qualname]}`)" if e.qualname in shortcuts else ""
             lines.append(f"| {{py:{roles[e.kind]}}}`~{e.qualname}`{also} | {e.summary} | "
-                         f"{_chapter_ref(e.chapter, docs)} |")
+                         f"{_chapter_ref(e.chapter, docs, e.notebook)} |")
         lines += ["", "```{eval-rst}", f".. automodule:: mathrec.{module}", "   :no-members:", ""]
         for e in by_module[module]:
             lines.append(f".. {e.kind}:: {e.qualname}")
