@@ -144,6 +144,22 @@ class _FactorModel(RecommenderMixin):
         return 0.0
 
 
+def _one_blas_thread():
+    """Limit BLAS to one thread while ALS runs, when threadpoolctl is installed.
+
+    The batched k x k products and solves gain nothing from BLAS threads (each
+    matrix is small), and on a busy machine threads that spin waiting for a
+    core make them many times slower.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - depends on the environment
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def _rowwise_dot(P, Q, u, i):
     """``sum(P[u] * Q[i], axis=1)`` in chunks, without an n x k temporary."""
     out = np.empty(len(u), dtype=np.float64)
@@ -401,7 +417,7 @@ class BiasedMF(_FactorModel):
     biased : bool, default True
         Learn $\mu, b_u, b_i$; if False, $\hat r_{ui} = p_u^\top q_i$.
     lr_all, reg_all : float, default 0.005 and 0.02
-        Learning rate $\gamma$ and regularisation $\lambda$ for every parameter.
+        Learning rate $\eta$ and regularisation $\lambda$ for every parameter.
     lr_bu, lr_bi, lr_pu, lr_qi, reg_bu, reg_bi, reg_pu, reg_qi : float or None
         Per-parameter overrides of ``lr_all`` / ``reg_all`` (as in Surprise).
     init_mean, init_std_dev : float, default 0 and 0.1
@@ -446,13 +462,13 @@ class BiasedMF(_FactorModel):
     (A user with $n_u$ ratings thus pays $\lambda n_u \|p_u\|^2$: the
     penalty is weighted by activity, as in ALS-WR.)  SGD visits one rating at
     a time and steps against the gradient of its term, with the factor 2
-    absorbed into $\gamma$:
+    absorbed into $\eta$:
 
     .. math::
-        b_u &\leftarrow b_u + \gamma (e_{ui} - \lambda b_u), \qquad
-        b_i \leftarrow b_i + \gamma (e_{ui} - \lambda b_i), \\
-        p_u &\leftarrow p_u + \gamma (e_{ui} q_i - \lambda p_u), \qquad
-        q_i \leftarrow q_i + \gamma (e_{ui} p_u - \lambda q_i),
+        b_u &\leftarrow b_u + \eta (e_{ui} - \lambda b_u), \qquad
+        b_i \leftarrow b_i + \eta (e_{ui} - \lambda b_i), \\
+        p_u &\leftarrow p_u + \eta (e_{ui} q_i - \lambda p_u), \qquad
+        q_i \leftarrow q_i + \eta (e_{ui} p_u - \lambda q_i),
 
     where $q_i$ in the $p_u$ update and $p_u$ in the $q_i$ update are the
     values before the step.  A user or item unseen in training contributes
@@ -744,6 +760,12 @@ class ALS(_FactorModel):
     items.  Each half step can only decrease $J$, so $J$ is monotone over
     sweeps.  A user with no ratings gets $p_u = 0$.
 
+    The systems are solved in batches (a zero-padded stack per chunk of users
+    with similar numbers of ratings, one batched ``matmul`` and one batched
+    ``numpy.linalg.solve``), with BLAS limited to one thread when
+    ``threadpoolctl`` is installed: the matrices are small, and BLAS threads
+    only add contention.
+
     Taught in chapter 3 (matrix factorisation).
 
     References
@@ -814,8 +836,9 @@ class ALS(_FactorModel):
         self.global_mean_ = mu
         self.rating_range_ = (float(r.min()), float(r.max()))
         for it in range(1, n_iter + 1):
-            _als_half_step(R, Q, lam, weighted, P)
-            _als_half_step(Rt, P, lam, weighted, Q)
+            with _one_blas_thread():
+                _als_half_step(R, Q, lam, weighted, P)
+                _als_half_step(Rt, P, lam, weighted, Q)
             e = r - mu - _rowwise_dot(P, Q, u, i)
             wu = n_u if weighted else np.ones_like(n_u)
             wi = n_i if weighted else np.ones_like(n_i)
@@ -1043,8 +1066,9 @@ class ImplicitALS(_FactorModel):
         Y = rng.random_sample((inter.n_items, k)) * scale
         rows = []
         for it in range(1, n_iter + 1):
-            _cg_half_step(C, X, Y, lam, cg_steps)
-            _cg_half_step(Ct, Y, X, lam, cg_steps)
+            with _one_blas_thread():
+                _cg_half_step(C, X, Y, lam, cg_steps)
+                _cg_half_step(Ct, Y, X, lam, cg_steps)
             rows.append((it, self._loss(C, X, Y, lam)))
         self.user_factors_ = X
         self.item_factors_ = Y
