@@ -321,6 +321,49 @@ def test_puresvd_determinism_and_recommend(small):
     assert rec["score"].iloc[0] == pytest.approx(scores.max())
 
 
+# ------------------------------------------- chapter 3 worked examples (notebook)
+R_TOY = np.array([[5, 4, 1, 1], [4, 5, 1, 2], [1, 1, 5, 4], [2, 1, 4, 5], [5, 5, 2, 1]], dtype=float)
+HIDDEN = [(0, 0), (2, 3), (4, 2)]
+
+
+def test_ch03_toy_svd_and_imputation():
+    s = np.linalg.svd(R_TOY, compute_uv=False)
+    np.testing.assert_allclose(s, [13.3786, 7.1206, 1.4142, 1.1445], atol=5e-5)
+    U, s, Vt = np.linalg.svd(R_TOY)
+    R2 = (U[:, :2] * s[:2]) @ Vt[:2]
+    assert np.abs(R2 - R_TOY).max() == pytest.approx(0.5292, abs=5e-5)
+    observed = np.ones_like(R_TOY, dtype=bool)
+    for u, i in HIDDEN:
+        observed[u, i] = False
+    df = pd.DataFrame([(u, i, R_TOY[u, i]) for u in range(5) for i in range(4) if observed[u, i]],
+                      columns=["user", "item", "rating"])
+    scores = PureSVD(n_factors=2, random_state=0).fit(df).predict([0, 2, 4], [0, 3, 2])
+    np.testing.assert_allclose(scores, [1.9793, 2.2951, -0.0937], atol=5e-5)
+    R_mean = np.where(observed, R_TOY, np.where(observed, R_TOY, 0).sum(0) / observed.sum(0))
+    U, s, Vt = np.linalg.svd(R_mean)
+    approx = (U[:, :2] * s[:2]) @ Vt[:2]
+    np.testing.assert_allclose([approx[u, i] for u, i in HIDDEN], [3.2535, 3.3314, 2.1553], atol=5e-5)
+
+
+def test_ch03_one_sgd_step_by_hand():
+    bu, bi = np.zeros(1), np.zeros(1)
+    P, Q = np.array([[0.1, 0.2]]), np.array([[0.3, -0.1]])
+    one = np.array([0])
+    _sgd_epoch(one, one, np.array([5.0]), one, 3.0, bu, bi, P, Q, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, True)
+    assert bu[0] == pytest.approx(0.199) and bi[0] == pytest.approx(0.199)
+    np.testing.assert_allclose(P[0], [0.1587, 0.1781], atol=1e-12)
+    np.testing.assert_allclose(Q[0], [0.3169, -0.0592], atol=1e-12)
+
+
+def test_ch03_one_als_user_by_hand():
+    Q_u = np.array([[1.0, 0.2], [0.8, -0.1], [-0.5, 1.0]])
+    r_u = np.array([5.0, 4.0, 2.0]) - 3.5
+    R_u = sp.csr_matrix((r_u, ([0, 0, 0], [0, 1, 2])), shape=(1, 3))
+    p = _als_half_step(R_u, Q_u, 0.1, True, np.zeros((1, 2)))[0]
+    np.testing.assert_allclose(p, [1.1033, -0.6154], atol=5e-5)
+    np.testing.assert_allclose(3.5 + Q_u @ p, [4.4802, 4.4442, 2.3330], atol=5e-5)
+
+
 # ------------------------------------------------------- accuracy on real data
 @pytest.fixture(scope="module")
 def ml_split():
@@ -328,18 +371,22 @@ def ml_split():
     if not path.exists():
         pytest.skip(f"{path} not found")
     from mathrec.datasets import load_movielens
+    from mathrec.split import random_split
 
-    df = load_movielens(data_home=DATA)[["user", "item", "rating"]]
-    perm = np.random.RandomState(0).permutation(len(df))
-    cut = int(0.8 * len(df))
-    return df.iloc[perm[:cut]], df.iloc[perm[cut:]]
+    train, test = random_split(load_movielens(data_home=DATA), test_size=0.2, random_state=0)
+    return train, test
 
 
 @pytest.mark.slow
 def test_accuracy_band_on_movielens(ml_split):
-    """The chapter's figures: test RMSE on the fixed 80/20 split (seed 0)."""
+    """Chapter 3's comparison table: test RMSE on the 80/20 split (random_state=0)."""
     train, test = ml_split
-    mf = BiasedMF(random_state=0).fit(train, validation=test)
-    assert 0.860 < mf.history_.valid_rmse.iloc[-1] < 0.875
-    als = ALS(n_factors=10, n_iter=10, regularization=0.1, random_state=0).fit(train, validation=test)
-    assert 0.875 < als.history_.valid_rmse.iloc[-1] < 0.900
+    y, users, items = test.rating.to_numpy(), test.user.to_numpy(), test.item.to_numpy()
+
+    def test_rmse(model):
+        return np.sqrt(np.mean((y - model.fit(train).predict(users, items)) ** 2))
+
+    assert test_rmse(BiasedMF(random_state=0)) == pytest.approx(0.8728, abs=0.005)
+    assert test_rmse(BiasedMF(reg_all=0.1, n_epochs=60, random_state=0)) == pytest.approx(0.8525, abs=0.005)
+    assert test_rmse(ALS(n_factors=10, n_iter=15, regularization=0.1, random_state=0)) == pytest.approx(
+        0.8789, abs=0.005)
