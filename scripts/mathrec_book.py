@@ -25,7 +25,12 @@
    ``.. math::`` blocks, so the API reference typesets them;
 6. register the pybtex style ``authoryear`` (``bibtex_default_style`` in
    ``_config.yml``): pybtex's "plain" entries, labelled "Koren et al. 2009"
-   instead of "[12]", to match the author–year citations in the text.
+   instead of "[12]", to match the author–year citations in the text;
+7. link the first mention of each glossary term on every chapter page to the
+   glossary (``_link_glossary_terms``), so chapters are linked to the glossary
+   without marking every term by hand. A term the author linked with
+   {term}`...` (or any synonym of its entry) is not linked again. Only distinctive terms are linked: terms
+   of two or more words, acronyms, Chinese terms and ``GLOSSARY_SINGLE_WORDS``.
 """
 
 from __future__ import annotations
@@ -163,8 +168,84 @@ def _authoryear_plugins():
     return AuthorYearLabels, AuthorYearStyle
 
 
+GLOSSARY_PAGES = ("notebooks/",)  # docname prefixes of the pages whose terms get linked
+GLOSSARY_SINGLE_WORDS = {"backpropagation", "sparsity", "eigenvector", "eigenvalue", "anonymisation"}
+
+
+def _linkable_term(term: str) -> bool:
+    return (" " in term or "-" in term or not term.isascii() or term in GLOSSARY_SINGLE_WORDS
+            or (term.isupper() and len(term) >= 2))
+
+
+def _link_glossary_terms(app, doctree, docname) -> None:
+    from docutils import nodes
+    from sphinx import addnodes
+
+    if app.builder.format != "html" or not docname.startswith(GLOSSARY_PAGES):
+        return
+    objects = app.env.get_domain("std").objects
+    terms = {name.lower(): target for (kind, name), target in objects.items()
+             if kind == "term" and target[0] != docname and _linkable_term(name)}
+    if not terms:
+        return
+    # One glossary entry can have several terms (synonyms, the Chinese term), each
+    # with its own anchor: work per entry, named by the anchor of its first term.
+    entry = {}
+    for gdoc in {target[0] for target in terms.values()}:
+        for item in app.env.get_doctree(gdoc).findall(nodes.definition_list_item):
+            ids = [i for term in item.findall(nodes.term) for i in term["ids"]]
+            entry.update({i: ids[0] for i in ids})
+    terms = {name: (tdoc, label, entry.get(label, label)) for name, (tdoc, label) in terms.items()}
+    anchors = {label: key for _, label, key in terms.values()}
+    # entries the author already linked on this page
+    done = {anchors[a] for ref in doctree.findall(nodes.reference)
+            if (a := ref.get("refuri", "").rpartition("#")[2]) in anchors}
+    # longest first, so "item-based collaborative filtering" wins over "collaborative filtering"
+    order = sorted((t for t in terms if terms[t][2] not in done), key=len, reverse=True)
+    if not order:
+        return
+    pattern = re.compile(r"(?<![\w-])(" + "|".join(re.escape(t) for t in order) + r")(?:s|es)?(?![\w-])",
+                         re.IGNORECASE)
+    skip = (nodes.reference, nodes.literal, nodes.literal_block, nodes.math, nodes.math_block,
+            nodes.title, nodes.caption, nodes.raw, nodes.term, nodes.target, nodes.rubric,
+            addnodes.pending_xref, nodes.FixedTextElement)
+    for text in list(doctree.findall(nodes.Text)):
+        parent = text.parent
+        if not isinstance(parent, (nodes.paragraph, nodes.emphasis, nodes.strong)):
+            continue
+        ancestor, inside = parent, False
+        while ancestor is not None:
+            if isinstance(ancestor, skip) or "admonition-title" in ancestor.get("classes", []):
+                inside = True
+                break
+            ancestor = ancestor.parent
+        if inside:
+            continue
+        source, pieces, pos = str(text), [], 0
+        for m in pattern.finditer(source):
+            name = m.group(1).lower()
+            tdoc, label, key = terms[name]
+            if key in done:
+                continue
+            done.add(key)
+            uri = app.builder.get_relative_uri(docname, tdoc) + "#" + label
+            pieces += [nodes.Text(source[pos:m.start()]),
+                       nodes.reference("", m.group(0), nodes.Text(m.group(0)), refuri=uri,
+                                       internal=True, classes=["glossary-term"],
+                                       reftitle=f"glossary: {name}")]
+            pos = m.end()
+        if pieces:
+            pieces.append(nodes.Text(source[pos:]))
+            index = parent.index(text)
+            parent.remove(text)
+            for offset, piece in enumerate(pieces):
+                parent.insert(index + offset, piece)
+
+
 def setup(app):
     import pybtex.plugin
+
+    app.connect("doctree-resolved", _link_glossary_terms)
 
     labels, style = _authoryear_plugins()
     pybtex.plugin.register_plugin("pybtex.style.labels", "authoryear", labels, force=True)
