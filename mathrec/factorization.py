@@ -1062,6 +1062,7 @@ class ImplicitALS(_FactorModel):
         C = self._confidence(inter)
         Ct = C.T.tocsr()
         Ct.sort_indices()
+        rowid = np.repeat(np.arange(C.shape[0]), np.diff(C.indptr))
         X = rng.random_sample((inter.n_users, k)) * scale
         Y = rng.random_sample((inter.n_items, k)) * scale
         rows = []
@@ -1069,16 +1070,15 @@ class ImplicitALS(_FactorModel):
             with _one_blas_thread():
                 _cg_half_step(C, X, Y, lam, cg_steps)
                 _cg_half_step(Ct, Y, X, lam, cg_steps)
-            rows.append((it, self._loss(C, X, Y, lam)))
+                rows.append((it, self._loss(C, X, Y, lam, rowid)))
         self.user_factors_ = X
         self.item_factors_ = Y
         self.history_ = pd.DataFrame(rows, columns=["iteration", "loss"])
         return self
 
     @staticmethod
-    def _loss(C, X, Y, lam):
+    def _loss(C, X, Y, lam, rows):
         """Objective / total confidence, without touching the unobserved cells one by one."""
-        rows = np.repeat(np.arange(C.shape[0]), np.diff(C.indptr))
         s = _rowwise_dot(X, Y, rows, C.indices)
         c = C.data
         # all cells as if unobserved (c=1, p=0): sum s^2 = trace(X^T X Y^T Y)
