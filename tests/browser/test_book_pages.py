@@ -15,8 +15,8 @@ Chromium through Playwright. A page passes when
 * every image has loaded (``naturalWidth > 0``);
 * every link into the book resolves: the file exists and so does the anchor;
 * every exercise solution is collapsed and comes right after its exercise;
-* a chapter notebook has its Colab, Binder and ``.ipynb`` download links, and
-  its install cell is hidden.
+* a chapter notebook has its Colab, Binder and ``.ipynb`` download links and
+  links to the glossary, and its install cell is hidden.
 
 Pages with formulas or diagrams are also opened straight from disk
 (``file://``), as a reader who opens ``_build/html/index.html`` would, and must
@@ -425,6 +425,8 @@ def test_page(rel, server, browser):
             problems.append(f"no Binder launch link for {nb_path}")
         if not any(h.endswith("/_sources/" + nb_path) for h in links):
             problems.append(f"no .ipynb download link for {nb_path}")
+        if not any("/book/glossary.html#" in h for h in links):
+            problems.append("the chapter has no link to the glossary")
         if "%pip install" in info["text"]:
             problems.append("the install cell (tagged remove-cell) is visible")
 
