@@ -997,6 +997,11 @@ class ImplicitALS(_FactorModel):
     $Y^\top Y v + \lambda v + \sum_{i \in I_u} (c_{ui}-1)(y_i^\top v)\, y_i$.
     Conjugate gradient needs nothing else (Takács, Pilászy & Tikk 2011).
 
+    The ``implicit`` library (0.7) takes its confidence to be ``alpha * r``
+    itself rather than $1 + \alpha r$; it fits the same model as this class
+    when given ``alpha=1`` and the matrix $1 + \alpha R$ on the observed cells
+    (``benchmarks/implicit_als_vs_implicit.py`` does exactly that).
+
     Taught in chapter 3 (matrix factorisation).
 
     References
