@@ -20,7 +20,8 @@ Chapter 3 (``notebooks/ch03_factorisation.ipynb``) teaches them.
 The SGD loop of :class:`BiasedMF` is sequential by nature (every update reads
 what the previous one wrote), so it is compiled with numba when numba is
 installed; without numba the same updates run as a NumPy loop over ratings,
-which is correct but roughly two orders of magnitude slower.
+which gives the same numbers about 30 times more slowly (1.5 s instead of
+0.05 s per epoch over the 100,836 ratings of ml-latest-small, k = 100).
 """
 
 from __future__ import annotations
@@ -476,7 +477,7 @@ class BiasedMF(_FactorModel):
     the training container but has no rating (its factors are set to 0).
 
     The loop is sequential, so it is compiled with numba when available
-    (a NumPy fallback runs the same updates, much more slowly).
+    (a NumPy fallback runs the same updates, about 30 times more slowly).
 
     Taught in chapter 3 (matrix factorisation).
 
