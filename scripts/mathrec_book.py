@@ -81,6 +81,8 @@ def _page_scripts(app, pagename, templatename, context, doctree) -> None:
         seen.add(key)
         body = attrs.get("body") or ""
         if attrs.get("type") == "module" and MERMAID_IMPORT.search(body):
+            if doctree is None:  # genindex, search, ...: no diagrams, skip 2.7 MB of JavaScript
+                continue
             attrs["body"] = MERMAID_IMPORT.sub("const mermaid = globalThis.mermaid;", body, count=1)
             unique.append(type(js)(MERMAID_CLASSIC, priority=js.priority))
             js = type(js)(js.filename, priority=js.priority, **attrs)
