@@ -293,48 +293,25 @@ class _NeighbourhoodCF(RecommenderMixin):
         bounds = np.flatnonzero(np.r_[True, ys[1:] != ys[:-1], True])
         cap = int(self.max_candidates)
 
-        def finish(tx, nb, vals, S, idx):
-            S[tx[:, None] == nb[None, :]] = 0.0  # never one's own neighbour
-            # rank on similarities rounded to 12 decimals: values that differ
-            # only by floating-point noise count as ties (earliest rating wins)
-            W = np.where(self._top_k_mask(np.round(S, _TIE_DECIMALS)), S, 0.0)
-            num[idx] = W @ vals
-            den[idx] = W.sum(axis=1)
-            actual_k[idx] = np.count_nonzero(W, axis=1)
-
-        batch, sum_a, sum_b = [], 0, 0
-
-        def flush():
-            # small groups share one similarity block (fewer, larger sparse products)
-            A = np.unique(np.concatenate([g[0] for g in batch]))
-            Bn = np.unique(np.concatenate([g[1] for g in batch]))
-            S_all = self._similarity_block(A, Bn)
-            for tx, nb, vals, idx in batch:
-                S = S_all[np.ix_(np.searchsorted(A, tx), np.searchsorted(Bn, nb))]
-                finish(tx, nb, vals, S, idx)
-            batch.clear()
-
         for s, e in zip(bounds[:-1], bounds[1:]):
             lo, hi = indptr[ys[s]], indptr[ys[s] + 1]
             if hi == lo:
                 continue
             co = np.argsort(Yp.data[lo:hi], kind="stable")  # training order
             nb, vals = Yv.indices[lo:hi][co], Yv.data[lo:hi][co]
-            if (e - s) * nb.size * 16 <= cap // 128:
-                if batch and (sum_a + e - s) * (sum_b + nb.size) > cap // 64:
-                    flush()
-                    sum_a = sum_b = 0
-                batch.append((xs[s:e], nb, vals, order[s:e]))
-                sum_a += e - s
-                sum_b += nb.size
-                continue
             step = max(1, cap // nb.size)
             for s2 in range(s, e, step):
                 e2 = min(e, s2 + step)
-                tx = xs[s2:e2]
-                finish(tx, nb, vals, self._similarity_block(tx, nb), order[s2:e2])
-        if batch:
-            flush()
+                tx, idx = xs[s2:e2], order[s2:e2]
+                S = self._similarity_block(tx, nb)
+                S[tx[:, None] == nb[None, :]] = 0.0  # never one's own neighbour
+                # rank on similarities rounded to 12 decimals: values that differ
+                # only by floating-point noise count as ties (earliest rating wins)
+                M = self._top_k_mask(np.round(S, _TIE_DECIMALS))
+                W = np.where(M, S, 0.0)
+                num[idx] = W @ vals
+                den[idx] = W.sum(axis=1)
+                actual_k[idx] = M.sum(axis=1)
         return num, den, actual_k
 
     def _sums_by_target_block(self, x, y):
