@@ -21,6 +21,11 @@ __version__ = "0.1.0"
 #: Public top-level names -> the submodule that defines them.
 #: To expose a new name as ``mathrec.<name>``, add one line here.
 _LAZY_NAMES = {
+    # chapter 1: attention and position-bias click models
+    "expected_clicks": "attention",
+    "simulate_clicks": "attention",
+    "PositionBasedModel": "attention",
+    "ipw_relevance": "attention",
     # chapter 4: similarity, losses, linear algebra
     "cosine": "similarity",
     "pearson": "similarity",
