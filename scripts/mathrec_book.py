@@ -16,7 +16,8 @@
    that the stock Jupyter Book 1 stack logs on every
    page (the browser test fails on any console error): sphinx-thebe's inline
    configuration (``const THEBE_JS_URL = ...``) is emitted twice, so the second
-   copy throws "Identifier has already been declared". (The other one,
+   copy throws "Identifier has already been declared" (and, with live code
+   off, thebe's scripts are dropped altogether). (The other one,
    pydata-sphinx-theme's "Got invalid theme mode", is fixed in ``_config.yml`` by
    ``html_context: {default_mode: light}``.)
 5. let docstrings write maths as in the notebooks, ``$...$`` and ``$$...$$``:
@@ -30,7 +31,9 @@
    glossary (``_link_glossary_terms``), so chapters are linked to the glossary
    without marking every term by hand. A term the author linked with
    {term}`...` (or any synonym of its entry) is not linked again. Only distinctive terms are linked: terms
-   of two or more words, acronyms, Chinese terms and ``GLOSSARY_SINGLE_WORDS``.
+   of two or more words, acronyms, Chinese terms and ``GLOSSARY_SINGLE_WORDS``;
+8. resolve references to the top-level shortcuts (``mathrec.ItemKNN``) to the
+   documented objects (``mathrec.neighbors.ItemKNN``).
 """
 
 from __future__ import annotations
@@ -63,7 +66,7 @@ MERMAID_IMPORT = re.compile(r"import mermaid from [^;\n]+;")
 
 
 def _page_scripts(app, pagename, templatename, context, doctree) -> None:
-    """Drop repeated <script>s; load mermaid so that pages also work from disk.
+    """Drop repeated <script>s and unused thebe ones; load mermaid so that pages work from disk.
 
     sphinxcontrib-mermaid's inline module does ``import mermaid from "<url>"``;
     browsers refuse module imports on file:// pages (CORS), so a reader who
@@ -71,9 +74,14 @@ def _page_scripts(app, pagename, templatename, context, doctree) -> None:
     classic build (which sets ``globalThis.mermaid``) with a plain <script> and
     let the inline module use that global instead.
     """
+    launch = (app.config.html_theme_options or {}).get("launch_buttons") or {}
+    thebe = bool(launch.get("thebe"))
     seen, unique = set(), []
     for js in context.get("script_files", []):
         attrs = dict(getattr(js, "attributes", {}) or {})
+        filename = str(getattr(js, "filename", None) or "")
+        if not thebe and (filename.endswith("sphinx-thebe.js") or "THEBE_JS_URL" in (attrs.get("body") or "")):
+            continue  # live code (thebe) is off: no loader, and no unpkg.com URL in the page
         # an inline script has filename None or "" depending on who added it
         key = (getattr(js, "filename", None) or "", attrs.get("body"), attrs.get("type"))
         if key in seen:
@@ -244,8 +252,26 @@ def _link_glossary_terms(app, doctree, docname) -> None:
                 parent.insert(index + offset, piece)
 
 
+def _resolve_shortcuts(app, env, node, contnode):
+    """Resolve ``mathrec.ItemKNN`` (a top-level shortcut) to ``mathrec.neighbors.ItemKNN``."""
+    target = node.get("reftarget", "")
+    if node.get("refdomain") != "py" or not target.startswith("mathrec.") or target.count(".") != 1:
+        return None
+    import mathrec
+
+    name = target.split(".", 1)[1]
+    if name not in getattr(mathrec, "__all__", ()):
+        return None
+    obj = getattr(mathrec, name)
+    full = f"{getattr(obj, '__module__', 'mathrec')}.{name}"
+    return env.get_domain("py").resolve_xref(env, node["refdoc"], app.builder, node["reftype"],
+                                             full, node, contnode)
+
+
 def setup(app):
     import pybtex.plugin
+
+    app.connect("missing-reference", _resolve_shortcuts)
 
     app.connect("doctree-resolved", _link_glossary_terms)
 
