@@ -496,3 +496,20 @@ def test_page_from_disk(rel, browser):
     problems += [f"MathJax error: {t!r}" for t in info["mathErrors"]]
     problems += [f"mermaid block not drawn: {m['text']!r}" for m in info["mermaid"] if not m["svg"]]
     assert not problems, f"{rel} opened from disk:\n  " + "\n  ".join(problems)
+
+
+CDN = re.compile(r"cdn\.jsdelivr\.net|unpkg\.com|cdnjs\.cloudflare\.com|ajax\.googleapis\.com|fonts\.googleapis\.com"
+                 r"|fonts\.gstatic\.com|polyfill\.io|code\.jquery\.com|stackpath\.bootstrapcdn\.com", re.IGNORECASE)
+REMOTE_ASSET = re.compile(r"""<(?:script|img|iframe)\b[^>]*\bsrc=["']https?://|<link\b[^>]*\bhref=["']https?://[^"']*\.(?:css|js)\b""",
+                          re.IGNORECASE)
+
+
+@pytest.mark.skipif(not (BUILD / "index.html").is_file(), reason=f"no built book at {BUILD}")
+def test_no_cdn_in_any_page():
+    """No page of the build names a CDN or loads a script, style or image from another host."""
+    bad = []
+    for rel in _pages():
+        text = (BUILD / rel).read_text(encoding="utf-8", errors="replace")
+        bad += [f"{rel}: {m.group(0)}" for m in CDN.finditer(text)]
+        bad += [f"{rel}: {m.group(0)[:100]}" for m in REMOTE_ASSET.finditer(text)]
+    assert not bad, "\n".join(bad[:50])
