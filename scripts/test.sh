@@ -19,7 +19,10 @@ if [ -z "${MATHREC_DATA:-}" ] && [ -d ../shared/data/ml-latest-small ]; then
     MATHREC_DATA="$(cd ../shared/data && pwd)"
     export MATHREC_DATA
 fi
-export MPLBACKEND=Agg
+# No MPLBACKEND here: nbval's kernels must use the inline backend (ipykernel sets it
+# only when MPLBACKEND is unset), or every plot cell loses its stored figure output
+# and fails. Headless pytest falls back to Agg by itself.
+unset MPLBACKEND
 export PYTHONHASHSEED=0
 
 mapfile -t NOTEBOOKS < <("$PY" scripts/toc_notebooks.py)
