@@ -30,8 +30,9 @@
 7. link the first mention of each glossary term on every chapter page to the
    glossary (``_link_glossary_terms``), so chapters are linked to the glossary
    without marking every term by hand. A term the author linked with
-   {term}`...` (or any synonym of its entry) is not linked again. Only distinctive terms are linked: terms
-   of two or more words, acronyms, Chinese terms and ``GLOSSARY_SINGLE_WORDS``;
+   {term}`...` (or any synonym of its entry) is not linked again. Only
+   distinctive terms are linked: terms of two or more words, acronyms, Chinese
+   terms and ``GLOSSARY_SINGLE_WORDS``;
 8. resolve references to the top-level shortcuts (``mathrec.ItemKNN``) to the
    documented objects (``mathrec.neighbors.ItemKNN``).
 """
@@ -114,7 +115,7 @@ def dollar_math_to_rst(lines: list[str]) -> list[str]:
     kept = {}
     masked = []
     for i, line in enumerate(lines):
-        if DOCTEST.match(line) or "$" not in line:
+        if DOCTEST.match(line):
             kept[i] = line
             masked.append(f"\0{i}\0")
         else:

@@ -130,6 +130,13 @@ def test_dollar_math_detector():
     assert CONTROL.search("\frac{1}{2}") and not CONTROL.search(r"\frac{1}{2}")
 
 
+def test_dollar_math_conversion_of_a_display_on_its_own_lines():
+    lines = ["Notes", "-----", "$$", "G = \\frac{1}{2}", "$$", "", "Done."]
+    out = dollar_math_to_rst(lines)
+    assert out[:5] == ["Notes", "-----", ".. math::", "", "   G = \\frac{1}{2}"]
+    assert "$" not in "\n".join(out) and out[-1] == "Done."
+
+
 def test_dollar_math_conversion():
     lines = [
         "The loss of user $u$ is",
