@@ -387,3 +387,18 @@ def test_sparsity_claim_chapter3():
     knn, base, _, _ = out[0.16]
     assert (round(knn, 3), round(base, 3)) == (0.741, 0.812)
     assert knn < base
+
+
+@pytest.mark.slow
+def test_movielens_ranking_chapter5(movielens_split):
+    """Chapter 5's top-10 figures: Pearson k-NN lists and the Jaccard variant against popularity."""
+    from mathrec.evaluation import evaluate
+
+    train, test = movielens_split
+
+    def precision(model):
+        res = evaluate(model, train, test, k=10, rating_metrics=False).set_index("metric")
+        return res.loc["precision@k", "value"]
+
+    assert precision(UserKNN(k=40, similarity="pearson", recommend_by="similarity")) == pytest.approx(0.1035, abs=0.0005)
+    assert precision(UserKNN(k=50, similarity="jaccard", recommend_by="similarity")) == pytest.approx(0.1826, abs=0.0005)
