@@ -215,8 +215,11 @@ def _link_glossary_terms(app, doctree, docname) -> None:
     order = sorted((t for t in terms if terms[t][2] not in done), key=len, reverse=True)
     if not order:
         return
-    pattern = re.compile(r"(?<![\w-])(" + "|".join(re.escape(t) for t in order) + r")(?:s|es)?(?![\w-])",
-                         re.IGNORECASE)
+    # English terms as whole words (plural allowed); Chinese terms anywhere, since
+    # Chinese text has no spaces between words
+    latin = "|".join(re.escape(t) for t in order if t.isascii()) or "(?!)"
+    cjk = "|".join(re.escape(t) for t in order if not t.isascii()) or "(?!)"
+    pattern = re.compile(rf"(?<![\w-])({latin})(?:s|es)?(?![\w-])|({cjk})", re.IGNORECASE)
     skip = (nodes.reference, nodes.literal, nodes.literal_block, nodes.math, nodes.math_block,
             nodes.title, nodes.caption, nodes.raw, nodes.term, nodes.target, nodes.rubric,
             addnodes.pending_xref, nodes.FixedTextElement)
@@ -234,7 +237,7 @@ def _link_glossary_terms(app, doctree, docname) -> None:
             continue
         source, pieces, pos = str(text), [], 0
         for m in pattern.finditer(source):
-            name = m.group(1).lower()
+            name = (m.group(1) or m.group(2)).lower()
             tdoc, label, key = terms[name]
             if key in done:
                 continue
