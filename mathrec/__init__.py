@@ -69,6 +69,13 @@ _LAZY_NAMES = {
     "BiasedMF": "factorization",
     "ALS": "factorization",
     "ImplicitALS": "factorization",
+    # chapter 9: cold start, popularity bias and diversity, privacy
+    "ContentBased": "coldstart",
+    "SwitchingHybrid": "coldstart",
+    "mmr": "fairness",
+    "xquad": "fairness",
+    "laplace_mechanism": "privacy",
+    "randomized_response": "privacy",
 }
 
 
