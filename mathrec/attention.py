@@ -278,9 +278,14 @@ def cascade_click_probabilities(relevance):
     array([0.6 , 0.2 , 0.08])
     """
     r = _probabilities(relevance, "relevance", ndim=(1, 2))
-    survive = np.cumprod(1.0 - r, axis=-1)
-    above = np.concatenate([np.ones(r.shape[:-1] + (1,)), survive[..., :-1]], axis=-1)
-    return r * above
+    return r * _cascade_examination(r)
+
+
+def _cascade_examination(r):
+    """P(rank k is examined) in the cascade model: no click on ranks 1..k-1."""
+    no_click_so_far = np.cumprod(1.0 - r, axis=-1)  # P(no click on ranks 1..k)
+    first = np.ones(r.shape[:-1] + (1,))  # rank 1 is always examined
+    return np.concatenate([first, no_click_so_far[..., :-1]], axis=-1)
 
 
 def _click_probabilities(relevance, model, examination):
