@@ -528,7 +528,10 @@ class UserKNN(_NeighbourhoodCF):
     :math:`b_{ui}` (``"baseline"``).  ``predict(..., return_details=True)``
     reports these cases.  With ``centering="none"``, ``k``, ``min_k=1`` and
     ``clip=True`` the predictions are those of Surprise's ``KNNBasic``
-    (``user_based=True``) up to floating-point rounding.
+    (``user_based=True``), except in the rare predictions where two candidate
+    neighbours tie up to floating-point noise: Surprise orders them by the
+    noise, ``mathrec`` by rating order.  On MovieLens *ml-latest-small* the
+    5-fold RMSEs agree to four decimals (``benchmarks/knn_vs_surprise.py``).
 
     *Cost.* No similarity matrix is stored: each batch of predictions
     computes, with sparse products, only the similarities between its target
@@ -609,7 +612,9 @@ class ItemKNN(_NeighbourhoodCF):
     similarity, the prediction is :math:`\mu` (``"none"``), :math:`\bar r_i`
     (``"mean"``) or :math:`b_{ui}` (``"baseline"``).  With
     ``centering="none"``, ``min_k=1`` and ``clip=True`` the predictions are
-    those of Surprise's ``KNNBasic`` (``user_based=False``).
+    those of Surprise's ``KNNBasic`` (``user_based=False``), except where
+    candidate neighbours tie up to floating-point noise (0.14 % of the test
+    ratings of ml-latest-small); the 5-fold RMSEs agree to four decimals.
 
     *Cost.* The :math:`n_{\text{items}}^2` similarity matrix is never
     stored: each batch of predictions computes, with sparse products, only
