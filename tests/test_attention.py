@@ -257,3 +257,42 @@ def test_count_arguments(call, match):
 def test_top_level_names():
     assert mathrec.expected_clicks is expected_clicks
     assert mathrec.PositionBasedModel is PositionBasedModel
+
+
+def test_em_reaches_the_maximum_likelihood_of_scipy():
+    """Cross-check: EM's optimum equals a direct L-BFGS-B maximisation of the PBM likelihood."""
+    from scipy.optimize import minimize
+
+    rng = np.random.default_rng(3)
+    rel = np.array([0.7, 0.45, 0.3, 0.15])
+    theta = np.array([1.0, 0.55, 0.35])
+    rk = np.array([rng.permutation(4)[:3] for _ in range(6000)])
+    clicks = simulate_clicks(rk, rel, "pbm", theta, random_state=rng)
+    pos = np.broadcast_to(np.arange(3), rk.shape).ravel()
+    item, c = rk.ravel(), clicks.ravel().astype(float)
+
+    def nll(x):  # theta_1 fixed at 1 (the scale is not identified)
+        t = np.concatenate([[1.0], x[:2]])
+        p = t[pos] * x[2:][item]
+        return -np.mean(c * np.log(p) + (1 - c) * np.log1p(-p))
+
+    res = minimize(nll, np.full(6, 0.5), method="L-BFGS-B", bounds=[(1e-6, 1 - 1e-6)] * 6)
+    m = PositionBasedModel(tol=1e-12, max_iter=5000).fit(rk, clicks)
+    assert m.log_likelihood_[-1] >= -res.fun - 1e-6
+    np.testing.assert_allclose(m.examination_[1:], res.x[:2], atol=2e-3)
+    np.testing.assert_allclose(m.relevance_, res.x[2:], atol=2e-3)
+
+
+def test_simulate_pbm_needs_examination():
+    with pytest.raises(ValueError, match="needs examination"):
+        simulate_clicks([[0, 1]], [0.5, 0.5], "pbm")
+    with pytest.raises(ValueError, match="takes no examination"):
+        simulate_clicks([[0, 1]], [0.5, 0.5], "cascade", [1.0, 0.5])
+
+
+@given(probs, st.data())
+@settings(max_examples=50, deadline=None)
+def test_pbm_probabilities_are_bounded_by_both_factors(r, data):
+    theta = data.draw(arrays(float, r.size, elements=st.floats(0, 1)))
+    p = pbm_click_probabilities(r, theta)
+    assert np.all(p <= r) and np.all(p <= theta) and np.all(p >= 0)
