@@ -402,3 +402,41 @@ def test_movielens_ranking_chapter5(movielens_split):
 
     assert precision(UserKNN(k=40, similarity="pearson", recommend_by="similarity")) == pytest.approx(0.1035, abs=0.0005)
     assert precision(UserKNN(k=50, similarity="jaccard", recommend_by="similarity")) == pytest.approx(0.1826, abs=0.0005)
+
+
+# ------------------------------------------------------------------- properties
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), k=st.integers(1, 6),
+       similarity=st.sampled_from(["cosine", "pearson", "adjusted_cosine", "jaccard"]),
+       centering=st.sampled_from(["none", "mean"]))
+def test_item_based_is_user_based_on_the_transpose(seed, k, similarity, centering):
+    # (centering="baseline" is left out: its alternating least squares updates item
+    # biases first, so on the transpose it is a different iteration)
+    df = _random_ratings(seed, n_users=8, n_items=7, density=0.5)
+    swapped = df.rename(columns={"user": "item", "item": "user"})
+    pairs = _all_unrated_pairs(df)
+    users, items = zip(*pairs)
+    a = ItemKNN(k=k, similarity=similarity, centering=centering).fit(df).predict(users, items)
+    b = UserKNN(k=k, similarity=similarity, centering=centering).fit(swapped).predict(items, users)
+    np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000), k=st.integers(1, 5))
+def test_relabelling_ids_changes_nothing(seed, k):
+    df = _random_ratings(seed, n_users=8, n_items=7, density=0.5)
+    ren = df.assign(user=df.user.map(lambda u: ("user", u[::-1])), item=df.item.map(lambda i: 1000 + int(i[1:])))
+    pairs = _all_unrated_pairs(df)
+    users, items = zip(*pairs)
+    for cls in (UserKNN, ItemKNN):
+        a = cls(k=k, similarity="pearson").fit(df).predict(users, items)
+        b = cls(k=k, similarity="pearson").fit(ren).predict([("user", u[::-1]) for u in users],
+                                                            [1000 + int(i[1:]) for i in items])
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+        lo, hi = df.rating.min(), df.rating.max()
+        assert np.all((a >= lo) & (a <= hi))
