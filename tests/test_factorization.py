@@ -238,7 +238,8 @@ def test_als_determinism_and_unknown(small):
 
 
 # ---------------------------------------------------------------- ImplicitALS
-def test_cg_with_enough_steps_matches_a_dense_direct_solve():
+@pytest.mark.parametrize("compiled", [True, False])
+def test_cg_with_enough_steps_matches_a_dense_direct_solve(compiled):
     rng = np.random.RandomState(0)
     m, n, k, lam = 8, 10, 3, 0.1
     C = sp.random(m, n, density=0.3, format="csr", random_state=rng)
@@ -246,7 +247,7 @@ def test_cg_with_enough_steps_matches_a_dense_direct_solve():
     C.sort_indices()
     Y = rng.normal(size=(n, k))
     X = rng.normal(size=(m, k))
-    _cg_half_step(C, X, Y, lam, cg_steps=50)
+    _cg_half_step(C, X, Y, lam, cg_steps=50, compiled=compiled)
     Cd = C.toarray()
     for u in range(m):
         if C.indptr[u] == C.indptr[u + 1]:
@@ -256,6 +257,13 @@ def test_cg_with_enough_steps_matches_a_dense_direct_solve():
         pu = (Cd[u] > 0).astype(float)
         A = Y.T @ (cu[:, None] * Y) + lam * np.eye(k)
         np.testing.assert_allclose(X[u], np.linalg.solve(A, Y.T @ (cu * pu)), rtol=1e-8, atol=1e-10)
+
+
+def test_implicit_compiled_and_batched_solvers_agree(small):
+    a = ImplicitALS(n_factors=4, n_iter=3, alpha=3.0, random_state=0).fit(small)
+    b = ImplicitALS(n_factors=4, n_iter=3, alpha=3.0, random_state=0).fit(small, _compiled=False)
+    np.testing.assert_allclose(a.user_factors_, b.user_factors_, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(a.item_factors_, b.item_factors_, rtol=1e-9, atol=1e-12)
 
 
 def test_implicit_loss_matches_brute_force():
