@@ -157,3 +157,17 @@ def test_exercise_fixed_order_is_not_identified(sim):
     fit = PositionBasedModel().fit(fixed, fixed_clicks)
     assert np.max(np.abs(fit.examination_ - sim["theta"])) > 0.3
     assert np.allclose(fit.examination_ * fit.relevance_, ctr_by_position(fixed_clicks), atol=1e-3)
+
+
+def test_cascade_simulation_of_the_worked_example():
+    reached_rank3, zs = [], []
+    for order in (np.arange(5), np.arange(5)[::-1]):
+        shown = np.tile(order, (20_000, 1))
+        cc = simulate_clicks(shown, R, "cascade", random_state=7)
+        no_click_before = 1 - np.cumsum(cc, axis=1)[:, :-1]
+        reached = np.concatenate([np.ones((len(cc), 1)), no_click_before], axis=1).mean(axis=0)
+        p = cascade_click_probabilities(R[order])
+        zs.append(round(np.max(np.abs(ctr_by_position(cc) - p) / np.sqrt(p * (1 - p) / len(cc))), 2))
+        reached_rank3.append(f"{reached[2]:.1%}")
+    assert zs == [2.09, 2.71] and max(zs) < 3  # "within three standard errors"
+    assert reached_rank3 == ["20.5%", "56.5%"]
