@@ -601,8 +601,50 @@ class PositionBasedModel:
         self.tol = tol
         self.normalize = normalize
 
+    def get_params(self, deep=True):
+        """Hyper-parameters as a dict (scikit-learn's convention)."""
+        return {"max_iter": self.max_iter, "tol": self.tol, "normalize": self.normalize}
+
+    def set_params(self, **params):
+        """Set hyper-parameters (scikit-learn's convention); returns ``self``."""
+        valid = self.get_params()
+        for key, value in params.items():
+            if key not in valid:
+                raise ValueError(f"invalid parameter {key!r} for {type(self).__name__}")
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self):
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({params})"
+
+    def predict_proba(self, rankings):
+        r"""Click probability :math:`\theta_k \gamma_i` of every shown (rank, item).
+
+        Parameters
+        ----------
+        rankings : array_like of int, shape (n_sessions, n_positions)
+            Item indices seen in ``fit``, at most as many positions as in ``fit``.
+
+        Returns
+        -------
+        ndarray of float, shape of ``rankings``
+            The same with or without ``normalize``: the common factor that
+            the clicks cannot identify cancels in the product.
+        """
+        if not hasattr(self, "examination_"):
+            raise RuntimeError("this PositionBasedModel is not fitted yet; call fit first")
+        rk = _rankings(rankings, self.relevance_.size)
+        if rk.shape[1] > self.examination_.size:
+            raise ValueError(f"rankings have {rk.shape[1]} positions but the model was "
+                             f"fitted on {self.examination_.size}")
+        gamma = self.relevance_[rk]
+        if np.isnan(gamma).any():
+            raise ValueError("rankings hold items that never appeared in the fitted log")
+        return self.examination_[: rk.shape[1]] * gamma
+
     def fit(self, rankings, clicks, n_items=None):
-        """Fit :math:`\\theta` and :math:`\\gamma` to a click log.
+        r"""Fit :math:`\theta` and :math:`\gamma` to a click log.
 
         Parameters
         ----------

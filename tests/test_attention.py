@@ -296,3 +296,31 @@ def test_pbm_probabilities_are_bounded_by_both_factors(r, data):
     theta = data.draw(arrays(float, r.size, elements=st.floats(0, 1)))
     p = pbm_click_probabilities(r, theta)
     assert np.all(p <= r) and np.all(p <= theta) and np.all(p >= 0)
+
+
+def test_position_based_model_follows_sklearn_conventions():
+    from sklearn.base import clone
+
+    m = PositionBasedModel(max_iter=50, tol=1e-6, normalize=False)
+    assert m.get_params() == {"max_iter": 50, "tol": 1e-6, "normalize": False}
+    c = clone(m)
+    assert c is not m and c.get_params() == m.get_params()
+    assert repr(m) == "PositionBasedModel(max_iter=50, tol=1e-06, normalize=False)"
+    assert m.set_params(max_iter=10) is m and m.max_iter == 10
+    with pytest.raises(ValueError, match="invalid parameter 'alpha'"):
+        m.set_params(alpha=1)
+    assert not hasattr(m, "examination_")  # nothing learnt before fit
+
+
+def test_predict_proba(randomized_log):
+    rk, clicks, rel, theta = randomized_log
+    with pytest.raises(RuntimeError, match="not fitted"):
+        PositionBasedModel().predict_proba(rk[:2])
+    m = PositionBasedModel().fit(rk, clicks)
+    p = m.predict_proba(rk[:100])
+    np.testing.assert_allclose(p, theta[None, :] * rel[rk[:100]], atol=0.03)
+    with pytest.raises(ValueError, match="positions but the model was fitted on 6"):
+        m.predict_proba(np.zeros((1, 7), dtype=int))
+    m2 = PositionBasedModel().fit([[0, 1]], [[1, 0]], n_items=3)
+    with pytest.raises(ValueError, match="never appeared"):
+        m2.predict_proba([[2, 0]])
