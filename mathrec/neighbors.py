@@ -343,8 +343,15 @@ class _NeighbourhoodCF(RecommenderMixin):
             nbr = Yv.indices[flat]
             targets = np.unique(xc)
             cols = np.unique(nbr)
-            S = self._similarity_block(targets, cols)
-            sims = S[np.searchsorted(targets, xc)[seg], np.searchsorted(cols, nbr)]
+            t_pos = np.searchsorted(targets, xc)[seg]  # non-decreasing
+            c_pos = np.searchsorted(cols, nbr)
+            sims = np.empty(total)
+            # similarity rows in pieces of at most max_candidates entries
+            rows_per = max(1, int(self.max_candidates) // cols.size)
+            for t0 in range(0, targets.size, rows_per):
+                S = self._similarity_block(targets[t0:t0 + rows_per], cols)
+                lo, hi = np.searchsorted(t_pos, [t0, t0 + rows_per])
+                sims[lo:hi] = S[t_pos[lo:hi] - t0, c_pos[lo:hi]]
             keep = (sims > 0) & (nbr != xc[seg])
             seg, flat, sims = seg[keep], flat[keep], sims[keep]
             if seg.size == 0:
@@ -470,9 +477,10 @@ _DOC_PARAMS = r"""
         on forty; the similarity sum prefers well-supported items, which is
         what a top-N list needs (chapter 5 measures the difference).
     block_size : int, default 256
-        Number of target {entities} whose similarities are computed at once.
+        Largest number of distinct target {entities} handled in one chunk.
     max_candidates : int, default 2_000_000
-        Largest number of (prediction, candidate neighbour) pairs held at once.
+        Largest number of (prediction, candidate neighbour) pairs, and of
+        similarities, held at once; it bounds the temporary memory (see Notes).
 
     Attributes
     ----------
@@ -537,14 +545,11 @@ class UserKNN(_NeighbourhoodCF):
     computes, with sparse products, only the similarities between its target
     users and the candidate neighbours it needs.  Pairs are grouped either
     by item (one block: the item's test users against the users who rated
-    it) or by chunks of at most ``block_size`` target users.  Temporary
-    memory is bounded by the chunking parameters, not by the data: about
-    :math:`64 \cdot` ``block_size`` :math:`\cdot\, n_{\text{users}}` bytes
-    for a chunk's similarity block, :math:`\approx 100 \cdot`
-    ``max_candidates`` bytes for the (prediction, neighbour) arrays, and at
-    most :math:`32 \cdot` ``max_candidates`` bytes for a dense copy of the
-    neighbours' rating columns (≈ 130 MB + 200 MB + 64 MB with the defaults
-    for 8,000 users), plus the training matrix.  Nothing of size
+    it) or in chunks of target users, and every dense block is cut so that
+    it holds at most ``max_candidates`` similarities.  Peak temporary memory
+    is therefore about :math:`200 \times` ``max_candidates`` bytes (≈ 400 MB
+    with the default; lower it to use less), plus the training data,
+    whatever the numbers of users and items: nothing of size
     :math:`n_{\text{users}}^2` or :math:`n_{\text{users}} \times
     n_{\text{items}}` is ever built.
 
@@ -620,16 +625,14 @@ class ItemKNN(_NeighbourhoodCF):
     stored: each batch of predictions computes, with sparse products, only
     the similarities between its target items and the items the users
     rated.  Pairs are grouped by user (one block: the user's target items
-    against the user's rated items) or by chunks of at most ``block_size``
-    target items.  Temporary memory is bounded by the chunking parameters:
-    about :math:`64 \cdot` ``block_size`` :math:`\cdot\, n_{\text{items}}`
-    bytes for a chunk's similarity block, :math:`\approx 100 \cdot`
-    ``max_candidates`` bytes for the (prediction, neighbour) arrays, and at
-    most :math:`32 \cdot` ``max_candidates`` bytes for a dense copy of the
-    neighbours' rating columns (≈ 160 MB + 200 MB + 64 MB with the defaults
-    for 10,000 items), plus the training matrix.  On MovieLens
-    *ml-latest-small*, fitting and predicting 20,000 held-out ratings takes
-    about a second (``benchmarks/knn_vs_surprise.py``).
+    against the user's rated items) or in chunks of target items, and every
+    dense block is cut so that it holds at most ``max_candidates``
+    similarities.  Peak temporary memory is therefore about
+    :math:`200 \times` ``max_candidates`` bytes (≈ 400 MB with the default;
+    lower it to use less), plus the training data, whatever the numbers of
+    users and items.  On MovieLens *ml-latest-small*, fitting and predicting
+    20,000 held-out ratings takes about a second
+    (``benchmarks/knn_vs_surprise.py``).
 
     Taught in chapter 3 (source §3.1-3.2).
 
