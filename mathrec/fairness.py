@@ -248,7 +248,9 @@ def intra_list_diversity(recommendations, features, items):
 
     where :math:`G = \hat X_L \hat X_L^\top` is the Gram matrix of the
     unit-length feature vectors (a zero vector has cosine 0 with everything,
-    as in scikit-learn).  Computed with one sparse product per list.
+    as in scikit-learn).  Since :math:`\mathbf 1^\top G \mathbf 1 = \lVert
+    \sum_{i \in L} \hat x_i \rVert^2`, all lists are done with one sparse
+    product (lists x items times items x features), without any Gram matrix.
     (Ziegler et al. 2005; Smyth & McClave 2001.)  Taught in chapter 9.
 
     References
@@ -273,13 +275,14 @@ def intra_list_diversity(recommendations, features, items):
     index = pd.Series(np.arange(Xn.shape[0]), index=pd.Index(list(items)))
     if len(index) != Xn.shape[0]:
         raise ValueError(f"features has {Xn.shape[0]} rows but items has {len(index)} ids")
-    out = np.empty(len(lists))
-    for j, lst in enumerate(lists):
-        rows, _ = _lookup(index, "items", [lst])
-        A = Xn[rows]
-        G = (A @ A.T).toarray()
-        k = len(rows)
-        out[j] = 1.0 - (G.sum() - np.trace(G)) / (k * (k - 1))
+    rows, _ = _lookup(index, "items", lists)
+    k = np.array([len(lst) for lst in lists], dtype=np.float64)
+    owner = np.repeat(np.arange(len(lists)), k.astype(np.intp))
+    M = sp.csr_matrix((np.ones(len(rows)), (owner, rows)), shape=(len(lists), Xn.shape[0]))
+    S = M @ Xn  # per list: the sum of its unit vectors
+    sq_sum = np.asarray(S.multiply(S).sum(axis=1)).ravel()  # 1'G1
+    trace = M @ np.asarray(Xn.multiply(Xn).sum(axis=1)).ravel()  # tr G (0 for zero vectors)
+    out = 1.0 - (sq_sum - trace) / (k * (k - 1))
     return float(out.mean())
 
 
