@@ -51,7 +51,7 @@ class _NeighbourhoodCF(RecommenderMixin):
         baseline_options=None,
         recommend_by="rating",
         block_size=256,
-        max_candidates=2_000_000,
+        max_candidates=1_000_000,
     ):
         self.k = k
         self.similarity = similarity
@@ -190,21 +190,28 @@ class _NeighbourhoodCF(RecommenderMixin):
             terms["sb"] = ("B", "V")  # sum r_b over co-rated
         return terms
 
-    def _similarity_block(self, a, b):
+    def _right_operand(self, b):
+        """Z[b].T, dense when small (sparse @ dense is fastest), else sparse CSR."""
+        Zb = self._Z[b]
+        if Zb.shape[1] * len(b) <= 4 * int(self.max_candidates):
+            return Zb.T.toarray(order="C")
+        return Zb.T.tocsr()
+
+    def _similarity_block(self, a, b, right=None):
         """Dense similarities between entity rows ``a`` and ``b`` (co-rated semantics).
 
         The definitions are those of :func:`mathrec.similarity.similarity_matrix`.
+        ``right`` is ``self._right_operand(b)`` when the caller reuses it.
         """
         kind = self.similarity
         nx = self._x_count.size
         names = self._term_names
         rows = np.concatenate([np.asarray(a) + t * nx for t in range(len(names))])
-        Zb = self._Z[b]
-        if Zb.shape[1] * len(b) <= 4 * int(self.max_candidates):
-            # sparse @ dense: no sparse output to size, fill and densify
-            block = self._P[rows] @ Zb.T.toarray(order="C")
-        else:
-            block = (self._P[rows] @ Zb.T).toarray()
+        if right is None:
+            right = self._right_operand(b)
+        block = self._P[rows] @ right
+        if sp.issparse(block):
+            block = block.toarray()
         T = dict(zip(names, block.reshape(len(names), len(a), len(b))))
         need_n = "n" in T
         n = T.get("n")
@@ -300,10 +307,11 @@ class _NeighbourhoodCF(RecommenderMixin):
             co = np.argsort(Yp.data[lo:hi], kind="stable")  # training order
             nb, vals = Yv.indices[lo:hi][co], Yv.data[lo:hi][co]
             step = max(1, cap // nb.size)
+            right = self._right_operand(nb)
             for s2 in range(s, e, step):
                 e2 = min(e, s2 + step)
                 tx, idx = xs[s2:e2], order[s2:e2]
-                S = self._similarity_block(tx, nb)
+                S = self._similarity_block(tx, nb, right)
                 S[tx[:, None] == nb[None, :]] = 0.0  # never one's own neighbour
                 # rank on similarities rounded to 12 decimals: values that differ
                 # only by floating-point noise count as ties (earliest rating wins)
@@ -347,9 +355,10 @@ class _NeighbourhoodCF(RecommenderMixin):
             c_pos = np.searchsorted(cols, nbr)
             sims = np.empty(total)
             # similarity rows in pieces of at most max_candidates entries
-            rows_per = max(1, int(self.max_candidates) // cols.size)
+            rows_per = max(1, int(self.max_candidates) // (cols.size * len(self._term_names)))
+            right = self._right_operand(cols)
             for t0 in range(0, targets.size, rows_per):
-                S = self._similarity_block(targets[t0:t0 + rows_per], cols)
+                S = self._similarity_block(targets[t0:t0 + rows_per], cols, right)
                 lo, hi = np.searchsorted(t_pos, [t0, t0 + rows_per])
                 sims[lo:hi] = S[t_pos[lo:hi] - t0, c_pos[lo:hi]]
             keep = (sims > 0) & (nbr != xc[seg])
@@ -478,7 +487,7 @@ _DOC_PARAMS = r"""
         what a top-N list needs (chapter 5 measures the difference).
     block_size : int, default 256
         Largest number of distinct target {entities} handled in one chunk.
-    max_candidates : int, default 2_000_000
+    max_candidates : int, default 1_000_000
         Largest number of (prediction, candidate neighbour) pairs, and of
         similarities, held at once; it bounds the temporary memory (see Notes).
 
