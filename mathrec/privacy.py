@@ -304,7 +304,7 @@ def rr_estimate(reports, epsilon, axis=None):
     .. math:: \hat\pi = \frac{\bar y - (1 - p)}{2p - 1}, \qquad
               E[\hat\pi] = \frac{\pi p + (1 - \pi)(1 - p) - (1 - p)}{2p - 1} = \pi,
 
-and, for :math:`n` fixed true bits, :math:`\operatorname{Var}\hat\pi =
+    and, for :math:`n` fixed true bits, :math:`\operatorname{Var}\hat\pi =
     \frac{p(1-p)}{n (2p-1)^2}` (each report is a coin with bias :math:`p` or
     :math:`1 - p`): the price of privacy is the factor :math:`1/(2p - 1)^2`,
     which explodes as :math:`\varepsilon \to 0`.
