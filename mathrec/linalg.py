@@ -340,8 +340,10 @@ def energy_kept(s, k):
         raise ValueError("s must hold finite, non-negative singular values")
     if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 0 <= k <= s.size:
         raise ValueError(f"k must be an integer in 0..{s.size}, got {k!r}")
-    e = np.sort(s)[::-1] ** 2
-    total = e.sum()
-    if total == 0:
+    # A running sum (not a fresh sum per k) keeps the share exactly monotone in k
+    # and never above 1, whatever the rounding.
+    cumulative = np.cumsum(np.sort(s)[::-1] ** 2)
+    total = cumulative[-1]
+    if total == 0 or k == 0:
         return 0.0
-    return float(e[:k].sum() / total)
+    return float(cumulative[k - 1] / total)
