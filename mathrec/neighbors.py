@@ -574,7 +574,7 @@ class UserKNN(_NeighbourhoodCF):
     n_{\text{items}}` is ever built.  For example, with Pearson similarity
     on 2 million synthetic ratings of 50,000 users and 20,000 items, fitting
     and predicting 10,000 held-out ratings took 26 s and at most 0.6 GB of
-    traced memory, data included.
+    traced memory, data included (``benchmarks/knn_scale.py``).
 
     Taught in chapter 3 (source §3.1-3.2).
 
@@ -654,8 +654,9 @@ class ItemKNN(_NeighbourhoodCF):
     :math:`200 \times` ``max_candidates`` bytes (≈ 200 MB with the default;
     lower it to use less), plus the training data, whatever the numbers of
     users and items (on 2 million ratings of 50,000 users and 20,000 items:
-    11 s and at most 0.45 GB for 10,000 predictions, data included).  On MovieLens *ml-latest-small*, fitting and predicting
-    20,000 held-out ratings takes about a second
+    11 s and at most 0.45 GB for 10,000 predictions, data included;
+    ``benchmarks/knn_scale.py``).  On MovieLens *ml-latest-small*, fitting
+    and predicting 20,000 held-out ratings takes about a second
     (``benchmarks/knn_vs_surprise.py``).
 
     Taught in chapter 3 (source §3.1-3.2).
