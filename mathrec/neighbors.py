@@ -328,7 +328,7 @@ class _NeighbourhoodCF(RecommenderMixin):
                 # only by floating-point noise count as ties (earliest rating wins)
                 M = self._top_k_mask(np.round(S, _TIE_DECIMALS))
                 W = np.where(M, S, 0.0)
-                num[idx] = W @ vals
+                num[idx] = np.einsum("ij,j->i", W, vals)  # no BLAS threads for a matvec
                 den[idx] = W.sum(axis=1)
                 actual_k[idx] = M.sum(axis=1)
         return num, den, actual_k
