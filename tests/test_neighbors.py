@@ -440,3 +440,38 @@ def test_relabelling_ids_changes_nothing(seed, k):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
         lo, hi = df.rating.min(), df.rating.max()
         assert np.all((a >= lo) & (a <= hi))
+
+
+@pytest.mark.slow
+def test_cold_start_table_chapter3():
+    """Chapter 3's cold-start figures: error by the number of training ratings of the user."""
+    from mathrec.datasets import make_synthetic
+    from mathrec.split import random_split
+
+    data, _ = make_synthetic(600, 400, density=0.08, random_state=1)
+    tr, te = random_split(data, test_size=0.2, random_state=0, cold="keep")
+    n_train = te["user"].map(tr.groupby("user").size()).fillna(0).to_numpy()
+    y = te["rating"].to_numpy()
+    preds = {
+        "bias": BaselineOnly().fit(tr).predict(te["user"], te["item"], unknown="fallback"),
+        "user": UserKNN(k=40, similarity="pearson", centering="mean").fit(tr).predict(
+            te["user"], te["item"], unknown="fallback"),
+        "item": ItemKNN(k=40, similarity="adjusted_cosine", centering="mean").fit(tr).predict(
+            te["user"], te["item"], unknown="fallback"),
+    }
+
+    def rmse_where(mask, name):
+        return round(float(np.sqrt(np.mean((preds[name][mask] - y[mask]) ** 2))), 3)
+
+    few = (n_train >= 1) & (n_train <= 4)
+    many = n_train >= 80
+    assert (rmse_where(few, "user"), rmse_where(few, "item"), rmse_where(few, "bias")) == (0.978, 0.905, 0.823)
+    assert (rmse_where(many, "user"), rmse_where(many, "bias")) == (0.748, 0.793)
+
+
+@pytest.mark.slow
+def test_movielens_small_k_chapter3(movielens_split):
+    train, test = movielens_split
+    est = UserKNN(k=5, similarity="pearson").fit(train).predict(test["user"], test["item"])
+    rmse = float(np.sqrt(np.mean((est - test["rating"].to_numpy()) ** 2)))
+    assert rmse == pytest.approx(1.0107, abs=0.0005)
