@@ -244,7 +244,7 @@ def _link_glossary_terms(app, doctree, docname) -> None:
             done.add(key)
             uri = app.builder.get_relative_uri(docname, tdoc) + "#" + label
             pieces += [nodes.Text(source[pos:m.start()]),
-                       nodes.reference("", m.group(0), nodes.Text(m.group(0)), refuri=uri,
+                       nodes.reference("", "", nodes.Text(m.group(0)), refuri=uri,
                                        internal=True, classes=["glossary-term"],
                                        reftitle=f"glossary: {name}")]
             pos = m.end()

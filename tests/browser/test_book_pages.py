@@ -269,6 +269,7 @@ INSPECT = r"""
     src: img.currentSrc || img.src, ok: img.complete && img.naturalWidth > 0}));
 
   out.links = Array.from(document.querySelectorAll('a[href]')).map(a => a.href);
+  out.glossaryLinks = Array.from(document.querySelectorAll('a.glossary-term')).map(a => a.textContent);
 
   // Resources that name another host, whether or not they were fetched yet.
   const refs = [];
@@ -427,6 +428,10 @@ def test_page(rel, server, browser):
             problems.append(f"no .ipynb download link for {nb_path}")
         if not any("/book/glossary.html#" in h for h in links):
             problems.append("the chapter has no link to the glossary")
+        for text in info["glossaryLinks"]:
+            half = len(text) // 2
+            if len(text) % 2 == 0 and text[:half] == text[half:]:
+                problems.append(f"glossary link text is doubled: {text!r}")
         if "%pip install" in info["text"]:
             problems.append("the install cell (tagged remove-cell) is visible")
 
