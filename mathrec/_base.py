@@ -8,12 +8,13 @@ models that use it.
 
 from __future__ import annotations
 
+import inspect
 import numbers
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["RecommenderMixin", "check_positive_int"]
+__all__ = ["ParamsMixin", "RecommenderMixin", "check_positive_int"]
 
 
 def check_positive_int(value, name, *, minimum=1):
@@ -55,7 +56,46 @@ def check_positive_int(value, name, *, minimum=1):
     return int(value)
 
 
-class RecommenderMixin:
+class ParamsMixin:
+    """scikit-learn's hyper-parameter protocol: ``get_params``, ``set_params``, ``repr``.
+
+    The hyper-parameters are the arguments of the class's ``__init__``, which
+    stores each under its own name and does nothing else (scikit-learn's
+    estimator contract), so they can be read back by name.
+
+    Examples
+    --------
+    >>> from mathrec import ItemKNN
+    >>> model = ItemKNN(k=20).set_params(similarity="pearson")
+    >>> model.get_params()["k"], model.get_params()["similarity"]
+    (20, 'pearson')
+    """
+
+    @classmethod
+    def _param_names(cls):
+        return [p.name for p in inspect.signature(cls.__init__).parameters.values()
+                if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+    def get_params(self, deep=True):
+        """Hyper-parameters as a dict (scikit-learn's convention)."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params):
+        """Set hyper-parameters (scikit-learn's convention); returns ``self``."""
+        valid = self._param_names()
+        for key, value in params.items():
+            if key not in valid:
+                raise ValueError(f"invalid parameter {key!r} for {type(self).__name__}; "
+                                 f"valid parameters are {valid}")
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self):
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({params})"
+
+
+class RecommenderMixin(ParamsMixin):
     """Give an estimator ``recommend(user, n, exclude_seen)`` from one hook.
 
     A subclass implements ``_score_items(user_index)``, returning a float array

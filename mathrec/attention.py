@@ -35,7 +35,7 @@ import numbers
 
 import numpy as np
 
-from mathrec._base import check_positive_int
+from mathrec._base import ParamsMixin, check_positive_int
 
 __all__ = [
     "dcg_discount",
@@ -523,7 +523,7 @@ def estimate_examination_randomized(clicks):
     return ratio, stderr
 
 
-class PositionBasedModel:
+class PositionBasedModel(ParamsMixin):
     r"""The position-based click model fitted by expectation-maximisation.
 
     Learns, from a click log, the examination probability :math:`\theta_k`
@@ -600,23 +600,6 @@ class PositionBasedModel:
         self.max_iter = max_iter
         self.tol = tol
         self.normalize = normalize
-
-    def get_params(self, deep=True):
-        """Hyper-parameters as a dict (scikit-learn's convention)."""
-        return {"max_iter": self.max_iter, "tol": self.tol, "normalize": self.normalize}
-
-    def set_params(self, **params):
-        """Set hyper-parameters (scikit-learn's convention); returns ``self``."""
-        valid = self.get_params()
-        for key, value in params.items():
-            if key not in valid:
-                raise ValueError(f"invalid parameter {key!r} for {type(self).__name__}")
-            setattr(self, key, value)
-        return self
-
-    def __repr__(self):
-        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({params})"
 
     def predict_proba(self, rankings):
         r"""Click probability :math:`\theta_k \gamma_i` of every shown (rank, item).

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from mathrec._base import RecommenderMixin, check_positive_int
+from mathrec._base import ParamsMixin, RecommenderMixin, check_positive_int
 from mathrec.baselines import Popularity
 from mathrec.data import Interactions, as_interactions
 
@@ -337,7 +337,7 @@ class ContentBased(RecommenderMixin):
         return np.asarray(self.user_profiles_[u].multiply(self.item_features_[i]).sum(axis=1)).ravel()
 
 
-class SwitchingHybrid:
+class SwitchingHybrid(ParamsMixin):
     r"""Switch between popularity, collaborative filtering and content by what is known.
 
     Parameters

@@ -78,30 +78,6 @@ def _check_unknown(unknown):
 class _FactorModel(RecommenderMixin):
     """Plumbing shared by the factorisation estimators (not public)."""
 
-    def get_params(self, deep=True):
-        """Hyper-parameters as a dict (scikit-learn's convention)."""
-        import inspect
-
-        names = [
-            p.name
-            for p in inspect.signature(type(self).__init__).parameters.values()
-            if p.name != "self"
-        ]
-        return {n: getattr(self, n) for n in names}
-
-    def set_params(self, **params):
-        """Set hyper-parameters (scikit-learn's convention); returns ``self``."""
-        valid = self.get_params()
-        for key, value in params.items():
-            if key not in valid:
-                raise ValueError(f"invalid parameter {key!r} for {type(self).__name__}")
-            setattr(self, key, value)
-        return self
-
-    def __repr__(self):
-        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({params})"
-
     def _start_fit(self, ratings):
         inter = as_interactions(ratings)
         self.interactions_ = inter
