@@ -27,6 +27,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from mathrec import losses as _losses
 from mathrec._base import check_positive_int
 
 __all__ = [
@@ -45,21 +46,6 @@ __all__ = [
 
 
 # --------------------------------------------------------------------- rating
-def _pair(y_true, y_pred):
-    t = np.asarray(y_true, dtype=float).ravel()
-    p = np.asarray(y_pred, dtype=float).ravel()
-    if t.shape != p.shape:
-        raise ValueError(
-            f"y_true and y_pred must have the same length, got {t.size} and {p.size}"
-        )
-    if t.size == 0:
-        raise ValueError("y_true is empty: there is nothing to score")
-    for name, a in (("y_true", t), ("y_pred", p)):
-        if not np.isfinite(a).all():
-            raise ValueError(f"{name} contains NaN or infinite values")
-    return t, p
-
-
 def rmse(y_true, y_pred):
     r"""Root mean squared error of predicted ratings.
 
@@ -75,7 +61,8 @@ def rmse(y_true, y_pred):
     Raises
     ------
     ValueError
-        On different lengths, empty input, NaN or infinite values.
+        On different shapes, empty input, NaN or infinite values (the checks of
+        :func:`mathrec.losses.rmse`, which computes it).
 
     Notes
     -----
@@ -98,8 +85,7 @@ def rmse(y_true, y_pred):
     >>> rmse([4, 3, 5], [3.5, 3, 4])
     0.6454972243679028
     """
-    t, p = _pair(y_true, y_pred)
-    return float(np.sqrt(np.mean((p - t) ** 2)))
+    return _losses.rmse(y_true, y_pred)
 
 
 def mae(y_true, y_pred):
@@ -127,8 +113,7 @@ def mae(y_true, y_pred):
     >>> mae([4, 3, 5], [3.5, 3, 4])
     0.5
     """
-    t, p = _pair(y_true, y_pred)
-    return float(np.mean(np.abs(p - t)))
+    return _losses.mae(y_true, y_pred)
 
 
 # -------------------------------------------------------------------- top-N

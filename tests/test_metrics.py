@@ -26,8 +26,8 @@ def test_rmse_mae_vs_sklearn():
     assert M.mae(t, p) == pytest.approx(mean_absolute_error(t, p))
 
 
-@pytest.mark.parametrize("t,p,msg", [([1, 2], [1], "same length"), ([], [], "empty"),
-                                     ([1, np.nan], [1, 2], "NaN")])
+@pytest.mark.parametrize("t,p,msg", [([1, 2], [1], "same shape"), ([], [], "empty"),
+                                     ([1, np.nan], [1, 2], "non-finite")])
 def test_rating_metric_errors(t, p, msg):
     with pytest.raises(ValueError, match=msg):
         M.rmse(t, p)
