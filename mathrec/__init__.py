@@ -69,6 +69,10 @@ _LAZY_NAMES = {
     "BiasedMF": "factorization",
     "ALS": "factorization",
     "ImplicitALS": "factorization",
+    # chapter 8: real-time (incremental) updates
+    "fold_in_users": "incremental",
+    "IncrementalALS": "incremental",
+    "OnlineMF": "incremental",
     # chapter 9: cold start, popularity bias and diversity, privacy
     "ContentBased": "coldstart",
     "SwitchingHybrid": "coldstart",

@@ -52,6 +52,7 @@ MODULES: dict[str, tuple[str, int | None]] = {
     "split": ("Train/test splits", 5),
     "metrics": ("Accuracy and ranking metrics", 5),
     "evaluation": ("Evaluation protocols", 5),
+    "incremental": ("Real-time (incremental) updates", 8),
     "coldstart": ("Cold start", 9),
     "fairness": ("Diversity, popularity bias and fairness", 9),
     "privacy": ("Privacy", 9),
