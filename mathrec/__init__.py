@@ -73,6 +73,11 @@ _LAZY_NAMES = {
     "fold_in_users": "incremental",
     "IncrementalALS": "incremental",
     "OnlineMF": "incremental",
+    # chapter 6: click-through prediction
+    "LogisticCTR": "ctr",
+    "one_hot_features": "ctr",
+    "calibration_table": "ctr",
+    "expected_calibration_error": "ctr",
     # chapter 9: cold start, popularity bias and diversity, privacy
     "ContentBased": "coldstart",
     "SwitchingHybrid": "coldstart",

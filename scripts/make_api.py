@@ -53,6 +53,7 @@ MODULES: dict[str, tuple[str, int | None]] = {
     "metrics": ("Accuracy and ranking metrics", 5),
     "evaluation": ("Evaluation protocols", 5),
     "incremental": ("Real-time (incremental) updates", 8),
+    "ctr": ("Click-through prediction and calibration", 6),
     "coldstart": ("Cold start", 9),
     "fairness": ("Diversity, popularity bias and fairness", 9),
     "privacy": ("Privacy", 9),
