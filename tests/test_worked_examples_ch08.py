@@ -1,0 +1,144 @@
+"""Every number that chapter 8 (notebooks/ch08_trends.ipynb) prints in its prose.
+
+The toy fold-in and online-SGD examples are recomputed here, and the replay of
+ml-latest-small (train on the first 80 % in time order, then ten batches) is
+re-implemented independently of the notebook's code and checked against the
+figures the chapter quotes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mathrec.datasets import load_movielens
+from mathrec.factorization import ALS
+from mathrec.incremental import IncrementalALS, OnlineMF, fold_in_users
+from mathrec.metrics import recall_at_k
+
+SHARED = Path(os.environ.get("MATHREC_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
+needs_copy = pytest.mark.skipif(not (SHARED / "ml-latest-small" / "ratings.csv").is_file(),
+                                reason="needs the local copy of ml-latest-small")
+
+TRAIN_TOY = pd.DataFrame({"user": [1, 1, 2, 2, 3], "item": [10, 20, 10, 30, 20],
+                          "rating": [5.0, 3.0, 4.0, 1.0, 2.0]})
+
+
+def _toy_als(n_iter=20):
+    return ALS(n_factors=2, n_iter=n_iter, regularization=0.01, random_state=0).fit(TRAIN_TOY)
+
+
+def test_zoe_fold_in_by_hand():
+    als = _toy_als()
+    assert als.global_mean_ == 3.0
+    np.testing.assert_allclose(als.item_factors_, [[0.93, 0.1574], [-0.1439, 0.6276],
+                                                   [-0.2979, -0.856]], atol=5e-5)
+    Q = als.item_factors_[[0, 2]]
+    A = Q.T @ Q + 0.01 * 2 * np.eye(2)
+    b = Q.T @ (np.array([5.0, 1.0]) - 3.0)
+    np.testing.assert_allclose(A, [[0.9737, 0.4014], [0.4014, 0.7774]], atol=5e-5)
+    np.testing.assert_allclose(b, [2.4558, 2.0267], atol=5e-5)
+    zoe = pd.DataFrame({"user": ["zoe", "zoe"], "item": [10, 30], "rating": [5.0, 1.0]})
+    users, P = fold_in_users(als, zoe)
+    np.testing.assert_allclose(P[0], np.linalg.solve(A, b), rtol=1e-12)
+    np.testing.assert_allclose(P[0], [1.839, 1.6574], atol=5e-5)
+    assert round(3.0 + P[0] @ als.item_factors_[1], 4) == 3.7755
+    rec = IncrementalALS(als).fit(zoe).recommend("zoe", n=3)
+    assert rec.item.tolist() == [20]
+    assert round(rec.score.iloc[0], 4) == 3.7755
+
+
+def test_training_user_fold_in_at_convergence():
+    conv = _toy_als(n_iter=500)
+    _, P = fold_in_users(conv, TRAIN_TOY[TRAIN_TOY.user == 1])
+    fitted = conv.user_factors_[conv.interactions_.user_index(1)]
+    np.testing.assert_allclose(fitted, [1.4068, 0.029], atol=5e-5)
+    np.testing.assert_allclose(P[0], fitted, atol=5e-5)
+
+
+def test_online_sgd_passes():
+    model = OnlineMF(n_factors=2, n_epochs=50, lr_all=0.05, random_state=0).fit(TRAIN_TOY)
+    seen = [round(model.predict(3, 30), 4)]
+    event = pd.DataFrame({"user": [3], "item": [30], "rating": [5.0]})
+    for _ in range(3):
+        model.partial_fit(event)
+        seen.append(round(model.predict(3, 30), 4))
+    assert seen == [1.2882, 1.6807, 2.0288, 2.3397]
+
+
+def test_exercise_cost_arithmetic():
+    k = 50
+    fold = 200 * k**2 + k**3 / 3
+    sweep = 2 * 100836 * k**2 + (610 + 9742) * k**3 / 3
+    assert round(fold) == 541667
+    assert round(2 * 100836 * k**2 / 1e6, 1) == 504.2
+    assert round((610 + 9742) * k**3 / 3 / 1e6, 1) == 431.3
+    assert round(sweep / 1e6, 1) == 935.5
+    assert 1650 < sweep / fold < 1750
+
+
+@needs_copy
+def test_replay_of_movielens():
+    df = load_movielens(data_home=SHARED).sort_values(["timestamp", "user", "item"], kind="stable")
+    df = df.reset_index(drop=True)
+    cut = int(0.8 * len(df))
+    assert (len(df), cut, len(df) - cut) == (100836, 80668, 20168)
+    train = df.iloc[:cut]
+    stream = df.iloc[cut:]
+    assert round(float((~stream.user.isin(train.user)).mean()), 3) == 0.905
+
+    def fit(data):
+        return ALS(n_factors=10, n_iter=10, regularization=0.1, random_state=0).fit(data)
+
+    frozen = fit(train)
+    refit = frozen
+    fold = {}
+    history = train
+    errs = {"frozen": [], "fold": [], "refit": []}
+    recs = {"frozen": [], "fold": [], "refit": []}
+    cost = {"fold": 0.0, "refit": 0.0}
+    k = 10
+    for idx in np.array_split(np.arange(cut, len(df)), 10):
+        batch = df.iloc[idx]
+        ret = batch[batch.user.isin(set(history.user))]
+        for name, model in (("frozen", frozen), ("fold", frozen), ("refit", refit)):
+            def p_of(u, model=model, name=name):
+                if name == "fold" and u in fold:
+                    return fold[u]
+                j = model.interactions_.user_index(u, strict=False)
+                return model.user_factors_[j] if j >= 0 else np.zeros(k)
+            pred = []
+            for u, i in zip(ret.user, ret.item):
+                j = model.interactions_.item_index(i, strict=False)
+                q = model.item_factors_[j] if j >= 0 else np.zeros(k)
+                pred.append(np.clip(model.global_mean_ + p_of(u) @ q, *model.rating_range_))
+            errs[name].append(np.sqrt(np.mean((ret.rating.to_numpy() - np.array(pred)) ** 2)))
+            r = []
+            for u, grp in ret[ret.rating >= 4].groupby("user"):
+                s = model.global_mean_ + model.item_factors_ @ p_of(u)
+                done = model.interactions_.item_index(history[history.user == u].item.tolist(),
+                                                      strict=False)
+                s[done[done >= 0]] = -np.inf
+                top = model.items_[np.argsort(-s, kind="stable")[:10]]
+                r.append(recall_at_k(list(top), set(grp.item), 10))
+            recs[name].append(np.mean(r))
+        history = pd.concat([history, batch], ignore_index=True)
+        changed = history[history.user.isin(set(batch.user))]
+        users, P = fold_in_users(frozen, changed, unknown_items="ignore")
+        fold.update(zip(users.tolist(), P))
+        n_u = changed[changed.item.isin(set(frozen.items_))].groupby("user").size()
+        cost["fold"] += n_u.sum() * k**2 + len(n_u) * k**3 / 3
+        refit = fit(history)
+        for key in ("user", "item"):
+            n = history.groupby(key).size()
+            cost["refit"] += 10 * (n.sum() * k**2 + len(n) * k**3 / 3)
+    mean_rmse = {name: round(float(np.mean(v)), 4) for name, v in errs.items()}
+    assert mean_rmse == {"frozen": 1.0720, "fold": 0.9972, "refit": 1.0012}
+    mean_rec = {name: round(float(np.mean(v)), 4) for name, v in recs.items()}
+    assert mean_rec == {"frozen": 0.0030, "fold": 0.0030, "refit": 0.0025}
+    assert int(np.sum(np.array(errs["fold"]) < np.array(errs["frozen"]))) == 8
+    assert round(cost["refit"] / cost["fold"]) == 236
