@@ -99,6 +99,8 @@ def test_replay_of_movielens():
     fold = {}
     history = train
     errs = {"frozen": [], "fold": [], "refit": []}
+    pooled = {name: np.zeros(4) for name in errs}  # sse and count: training users, newcomers
+    train_users = set(train.user)
     recs = {"frozen": [], "fold": [], "refit": []}
     cost = {"fold": 0.0, "refit": 0.0}
     k = 10
@@ -116,7 +118,10 @@ def test_replay_of_movielens():
                 j = model.interactions_.item_index(i, strict=False)
                 q = model.item_factors_[j] if j >= 0 else np.zeros(k)
                 pred.append(np.clip(model.global_mean_ + p_of(u) @ q, *model.rating_range_))
-            errs[name].append(np.sqrt(np.mean((ret.rating.to_numpy() - np.array(pred)) ** 2)))
+            sq = (ret.rating.to_numpy() - np.array(pred)) ** 2
+            errs[name].append(np.sqrt(np.mean(sq)))
+            old = ret.user.isin(train_users).to_numpy()
+            pooled[name] += [sq[old].sum(), old.sum(), sq[~old].sum(), (~old).sum()]
             r = []
             for u, grp in ret[ret.rating >= 4].groupby("user"):
                 s = model.global_mean_ + model.item_factors_ @ p_of(u)
@@ -142,6 +147,11 @@ def test_replay_of_movielens():
     assert mean_rec == {"frozen": 0.0030, "fold": 0.0030, "refit": 0.0025}
     assert int(np.sum(np.array(errs["fold"]) < np.array(errs["frozen"]))) == 8
     assert round(cost["refit"] / cost["fold"]) == 236
+    split = {name: (round(float(np.sqrt(v[0] / v[1])), 4), round(float(np.sqrt(v[2] / v[3])), 4))
+             for name, v in pooled.items()}
+    assert split["frozen"] == (1.0855, 1.0748)
+    assert split["fold"] == (1.0824, 0.9653)
+    assert pooled["frozen"][1] == 1921 and pooled["frozen"][3] == 5153
 
 
 @needs_copy
