@@ -108,9 +108,14 @@ def test_cold_start_curve(ml):
                             ("content", ContentBased().fit(short, movies))]:
             res = evaluate(model, short, test, k=10, fit=False, rating_metrics=False, users=list(probe))
             got[n_hist, name] = round(res.set_index("metric").loc["recall@k", "value"], 4)
-    assert (got[1, "svd"], got[1, "pop"], got[1, "hyb"]) == (0.0564, 0.0715, 0.0715)
-    assert (got[3, "svd"], got[3, "pop"], got[3, "hyb"]) == (0.0786, 0.0738, 0.0786)
-    assert (got[20, "svd"], got[20, "pop"], got[20, "content"]) == (0.1354, 0.0844, 0.0103)
+    # PureSVD's figures come from ARPACK, whose last digits differ between SciPy
+    # releases (seen: 0.0559 vs the chapter's 0.0564 with SciPy 1.15 on Python 3.10);
+    # the counting baselines are exact.
+    svd = pytest.approx
+    assert (got[1, "svd"], got[1, "pop"], got[1, "hyb"]) == (svd(0.0564, abs=1e-3), 0.0715, 0.0715)
+    assert (got[3, "svd"], got[3, "pop"]) == (svd(0.0786, abs=1e-3), 0.0738)
+    assert got[3, "hyb"] == got[3, "svd"]  # from 3 ratings on, the hybrid is the CF model
+    assert (got[20, "svd"], got[20, "pop"], got[20, "content"]) == (svd(0.1354, abs=1e-3), 0.0844, 0.0103)
 
 
 @needs_copy
