@@ -56,6 +56,23 @@ def check_positive_int(value, name, *, minimum=1):
     return int(value)
 
 
+def _one_blas_thread():
+    """Limit BLAS to one thread in a ``with`` block, when threadpoolctl is installed.
+
+    Used around ALS's batched k x k products and solves and L-BFGS's sparse
+    products: they gain nothing from BLAS threads (each matrix is small), and
+    on a busy machine threads that spin waiting for a core make them many
+    times slower.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - depends on the environment
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 class ParamsMixin:
     """scikit-learn's hyper-parameter protocol: ``get_params``, ``set_params``, ``repr``.
 

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .factorization import _one_blas_thread
+from ._base import _one_blas_thread
 from .losses import binary_cross_entropy
 
 __all__ = [

@@ -33,7 +33,7 @@ import pandas as pd
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from ._base import RecommenderMixin, check_positive_int
+from ._base import RecommenderMixin, _one_blas_thread, check_positive_int
 from .data import Interactions, as_interactions
 
 __all__ = ["PureSVD", "BiasedMF", "ALS", "ImplicitALS"]
@@ -119,22 +119,6 @@ class _FactorModel(RecommenderMixin):
 
     def _item_offset(self):
         return 0.0
-
-
-def _one_blas_thread():
-    """Limit BLAS to one thread while ALS runs, when threadpoolctl is installed.
-
-    The batched k x k products and solves gain nothing from BLAS threads (each
-    matrix is small), and on a busy machine threads that spin waiting for a
-    core make them many times slower.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - depends on the environment
-        import contextlib
-
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _rowwise_dot(P, Q, u, i):

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ._base import RecommenderMixin
+from ._base import RecommenderMixin, _one_blas_thread
 from .data import Interactions, UnknownItemError, as_interactions
 from .factorization import (
     ALS,
@@ -29,7 +29,6 @@ from .factorization import (
     _als_half_step,
     _check_random_state,
     _kernels,
-    _one_blas_thread,
     _rowwise_dot,
 )
 
