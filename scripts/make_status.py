@@ -9,8 +9,14 @@ always describes the build it belongs to.
 A notebook is reported *validated* only when the JUnit XML file written by the
 test command (``scripts/test.sh`` passes ``--junitxml=_build/test-results/pytest.xml``
 to pytest; ``$MATHREC_TEST_RESULTS`` overrides the path) holds nbval results
-for it, all of them passed, and the notebook has not changed since. Otherwise
-the page says so: a build that did not run the tests claims nothing.
+for it, all of them passed, and the notebook has not changed since. The test
+command re-runs the notebooks under a second numerical configuration
+(``scripts/portability_env.py``) and writes ``nbval-portable.xml`` beside the
+first file; the page reports that run too. Otherwise the page says so: a build
+that did not run the tests claims nothing.
+
+The page also names what the outputs depend on: the CPU, the BLAS library and
+kernel, and the versions of the libraries (numba included).
 
 Usage: ``python scripts/make_status.py [--results PATH] [--output PATH]``
 """
@@ -33,6 +39,7 @@ from toc_notebooks import toc_notebooks  # noqa: E402
 
 DEFAULT_RESULTS = ROOT / "_build" / "test-results" / "pytest.xml"
 DEFAULT_OUTPUT = ROOT / "book" / "_generated" / "status_table.md"
+PORTABLE_NAME = "nbval-portable.xml"  # written beside the main results by scripts/test.sh
 
 # Distributions whose versions the page reports (name shown, distribution name).
 LIBRARIES = (
@@ -40,7 +47,9 @@ LIBRARIES = (
     ("NumPy", "numpy"),
     ("SciPy", "scipy"),
     ("pandas", "pandas"),
+    ("numba", "numba"),
     ("scikit-learn", "scikit-learn"),
+    ("threadpoolctl", "threadpoolctl"),
     ("Matplotlib", "matplotlib"),
     ("Jupyter Book", "jupyter-book"),
     ("Sphinx", "sphinx"),
@@ -84,17 +93,65 @@ def read_results(path: Path) -> tuple[dict[str, dict[str, int]], str | None]:
     return per_class, stamp
 
 
-def notebook_state(nb: str, results: dict | None, results_path: Path) -> str:
+def notebook_state(nb: str, results: dict | None, results_path: Path,
+                   portable: dict | None = None) -> str:
+    """The status of one notebook, from the main run and (if given) the second-configuration run."""
     if results is None:
         return "not validated in this build (the test suite has not been run)"
-    counts = results.get(nb.replace("/", "."))  # pytest's classname for notebooks/x.ipynb
+    key = nb.replace("/", ".")  # pytest's classname for notebooks/x.ipynb
+    counts = results.get(key)
     if not counts or counts["passed"] + counts["failed"] == 0:
         return "not validated in this build (no nbval result for this notebook)"
     if (ROOT / nb).stat().st_mtime > results_path.stat().st_mtime:
         return "not validated in this build (changed since the last test run)"
     if counts["failed"]:
         return f"**failed**: {counts['failed']} of {counts['passed'] + counts['failed']} cells differ or raise"
-    return f"validated: all {counts['passed']} code cells re-run and match the stored outputs"
+    state = f"validated: all {counts['passed']} code cells re-run and match the stored outputs"
+    second = (portable or {}).get(key)
+    if not second or second["passed"] + second["failed"] == 0:
+        return state + "; not re-run under the second configuration"
+    if second["failed"]:
+        return (f"**not portable**: {second['failed']} of {second['passed'] + second['failed']} "
+                "cells differ under the second configuration")
+    return state + ", under both numerical configurations"
+
+
+def cpu_name() -> str:
+    """The processor's model name (Linux), else what :mod:`platform` knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def blas_description() -> str:
+    """The BLAS libraries NumPy and SciPy load: implementation, version, kernel and threads."""
+    try:
+        import numpy  # noqa: F401
+        import scipy.linalg  # noqa: F401
+        import threadpoolctl
+    except ImportError:
+        return "unknown (threadpoolctl or NumPy missing)"
+    seen = []
+    for info in threadpoolctl.threadpool_info():
+        if info.get("user_api") != "blas":
+            continue
+        text = (f"{info.get('internal_api')} {info.get('version')}, kernel "
+                f"{info.get('architecture', '?')}, {info.get('num_threads')} threads")
+        if text not in seen:
+            seen.append(text)
+    return "; ".join(seen) or "none found"
+
+
+def portable_configuration() -> str:
+    try:
+        from portability_env import environment
+        return " ".join(f"`{k}={v}`" for k, v in environment().items())
+    except Exception as exc:  # noqa: BLE001 - the page must build anyway
+        return f"unknown ({exc})"
 
 
 def _version(dist: str) -> str:
@@ -114,12 +171,18 @@ def _vendored(name: str) -> str:
 
 def render(results_path: Path) -> str:
     notebooks = toc_notebooks()
-    results, stamp = (None, None)
+    results, stamp, portable = (None, None, None)
     if results_path.is_file():
         try:
             results, stamp = read_results(results_path)
         except ET.ParseError as exc:
             print(f"make_status: cannot parse {results_path}: {exc}", file=sys.stderr)
+    portable_path = results_path.with_name(PORTABLE_NAME)
+    if results is not None and portable_path.is_file():
+        try:
+            portable, _ = read_results(portable_path)
+        except ET.ParseError as exc:
+            print(f"make_status: cannot parse {portable_path}: {exc}", file=sys.stderr)
     lines = []
     if results is None:
         lines.append(
@@ -135,20 +198,23 @@ def render(results_path: Path) -> str:
         except (TypeError, ValueError):
             when = dt.datetime.fromtimestamp(results_path.stat().st_mtime, dt.timezone.utc)
         when = when.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        lines.append(f"Results of the test run of {when} (`pytest --nbval`).")
+        lines.append(f"Results of the test run of {when} (`pytest --nbval`, then again under "
+                     f"the second numerical configuration: {portable_configuration()}).")
     lines += ["", "| Chapter | Notebook | Validation |", "|---|---|---|"]
     if not notebooks:
         lines.append("| — | — | no chapter notebook is in the table of contents yet |")
     for nb in notebooks:
         docname = "/" + nb.removesuffix(".ipynb")
         title = _title(ROOT / nb).replace("|", "\\|")
-        lines.append(f"| {{doc}}`{title} <{docname}>` | `{nb}` | {notebook_state(nb, results, results_path)} |")
+        lines.append(f"| {{doc}}`{title} <{docname}>` | `{nb}` | {notebook_state(nb, results, results_path, portable)} |")
     lines += [
         "",
-        "Software used for this build:",
+        "Machine and software of this build:",
         "",
         "| Software | Version |",
         "|---|---|",
+        f"| CPU | {cpu_name()} ({platform.machine()}) |",
+        f"| BLAS | {blas_description()} |",
         f"| Python | {platform.python_version()} ({platform.python_implementation()}) |",
     ]
     lines += [f"| {shown} | {_version(dist)} |" for shown, dist in LIBRARIES]

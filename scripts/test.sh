@@ -2,8 +2,12 @@
 # README command 2: the whole test suite. CI (.ci/run) calls exactly this.
 #   1. pytest: unit, property, worked-example and data tests, the docstring
 #      examples of mathrec (doctests), and nbval over every notebook in _toc.yml;
-#   2. a fresh jupyter-book build that fails on any warning;
-#   3. the real-browser test of the built book (when Chromium is installed).
+#   2. nbval over every notebook again, under a second numerical configuration
+#      (one BLAS thread, another OpenBLAS kernel, NumPy's narrower SIMD paths,
+#      numba compiling for another CPU: scripts/portability_env.py), so that an
+#      output that would differ on a reader's machine fails here first;
+#   3. a fresh jupyter-book build that fails on any warning;
+#   4. the real-browser test of the built book (when Chromium is installed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +35,14 @@ echo "==> pytest: tests, doctests and nbval over ${#NOTEBOOKS[@]} notebook(s)"
 # --junitxml: the nbval results that the book's status page reports (scripts/make_status.py).
 "$PY" -m pytest tests mathrec --doctest-modules -m "not browser" \
     --junitxml=_build/test-results/pytest.xml \
+    --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
+    "${NOTEBOOKS[@]}"
+
+PORTABLE_ENV=$("$PY" scripts/portability_env.py)
+echo "==> nbval again under a second numerical configuration: $PORTABLE_ENV"
+# shellcheck disable=SC2086  # word splitting of NAME=value pairs is intended
+env $PORTABLE_ENV "$PY" -m pytest -p no:cacheprovider \
+    --junitxml=_build/test-results/nbval-portable.xml \
     --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
     "${NOTEBOOKS[@]}"
 

@@ -52,3 +52,42 @@ def test_without_results_the_page_claims_nothing(tmp_path):
     assert "without running the test suite" in text
     assert "validated: all" not in text
     assert "| Python |" in text and "| NumPy |" in text
+
+
+PORTABLE = """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest">
+<testcase classname="notebooks.chA.ipynb" name="Cell 0"/><testcase classname="notebooks.chA.ipynb" name="Cell 1"><failure message="differs"/></testcase>
+</testsuite></testsuites>"""
+
+
+def test_second_configuration_is_reported(tmp_path, monkeypatch):
+    monkeypatch.setattr(make_status, "ROOT", tmp_path)
+    (tmp_path / "notebooks").mkdir()
+    nb = tmp_path / "notebooks" / "chA.ipynb"
+    nb.write_text("{}")
+    os.utime(nb, (1, 1))
+    path, results = _results(tmp_path)
+    both = {"notebooks.chA.ipynb": {"passed": 2, "failed": 0, "skipped": 0}}
+    state = make_status.notebook_state("notebooks/chA.ipynb", results, path, both)
+    assert state.endswith("under both numerical configurations")
+    assert "not re-run under the second configuration" in make_status.notebook_state(
+        "notebooks/chA.ipynb", results, path, None)
+    (tmp_path / make_status.PORTABLE_NAME).write_text(PORTABLE)
+    portable, _ = make_status.read_results(tmp_path / make_status.PORTABLE_NAME)
+    state = make_status.notebook_state("notebooks/chA.ipynb", results, path, portable)
+    assert state.startswith("**not portable**: 1 of 2")
+
+
+def test_page_names_cpu_blas_and_numba(tmp_path):
+    text = make_status.render(tmp_path / "missing.xml")
+    assert "| CPU |" in text and "| BLAS |" in text and "| numba |" in text
+
+
+def test_portability_environment_differs_from_the_default():
+    import portability_env
+
+    env = portability_env.environment()
+    assert env["OPENBLAS_NUM_THREADS"] == "1"
+    assert "NUMBA_CPU_NAME" in env
+    # never overrides a kernel the machine's owner has set
+    if "OPENBLAS_CORETYPE" in os.environ:
+        assert "OPENBLAS_CORETYPE" not in env
