@@ -6,7 +6,10 @@ theorem; the matrix-factorisation chapter builds on it.
 
 All functions return singular values in descending order and singular vectors
 with a fixed sign convention (in every column of ``U`` the entry of largest
-absolute value is positive), so results are reproducible.
+absolute value is positive; among entries tied in absolute value, to within
+``1e-9``, the first one), so results are reproducible. For a repeated singular
+value only the subspace is determined: which basis of it LAPACK returns can
+differ between builds, and no sign convention changes that.
 """
 
 from __future__ import annotations
@@ -57,11 +60,24 @@ def _check_k(k, kmax, name="k"):
     return int(k)
 
 
+_SIGN_TIE_TOL = 1e-9
+
+
 def _flip_signs(U, Vt):
-    """Make the largest-magnitude entry of every column of U positive."""
+    """Fix the sign of each singular pair by the entries of the column of U.
+
+    In every column of ``U`` the entry of largest absolute value is made
+    positive. Entries whose absolute values lie within ``_SIGN_TIE_TOL`` of
+    the column's largest count as tied, and the first of them (the lowest
+    row index) decides, so that an exact tie such as ``(0, -a, a)`` is not
+    settled by rounding noise. ``Vt`` gets the same signs, so the product
+    ``U diag(s) Vt`` is unchanged.
+    """
     if U.shape[1] == 0:
         return U, Vt
-    idx = np.argmax(np.abs(U), axis=0)
+    mag = np.abs(U)
+    tied = mag >= mag.max(axis=0) - _SIGN_TIE_TOL
+    idx = np.argmax(tied, axis=0)  # first True in each column
     signs = np.sign(U[idx, np.arange(U.shape[1])])
     signs[signs == 0] = 1.0
     return U * signs, Vt * signs[:, None]
@@ -105,7 +121,11 @@ def svd(R, full_matrices=False):
     values are unique; singular vectors are unique only up to sign when the
     :math:`\sigma_i` are distinct, and only up to a rotation inside the
     subspace of a repeated :math:`\sigma_i`. The signs here follow a fixed
-    convention (largest-magnitude entry of each column of ``U`` positive).
+    convention: the largest-magnitude entry of each column of ``U`` is
+    positive, and among entries tied in magnitude (to within ``1e-9``) the
+    first one is. For a repeated :math:`\sigma_i` compare subspaces (for
+    example the projector :math:`U_S U_S^T` onto the columns ``S`` of that
+    value), not the vectors.
 
     References
     ----------

@@ -180,3 +180,38 @@ def test_bad_singular_values():
         energy_kept([], 0)
     with pytest.raises(ValueError, match=r"k must be an integer in 0..2, got 3"):
         energy_kept([2.0, 1.0], 3)
+
+
+def test_sign_convention_breaks_exact_ties_by_the_first_entry():
+    # (0, -a, a) and (0, a, -a): both entries have the largest magnitude; the
+    # first of them decides, whatever the rounding in the last digit.
+    from mathrec.linalg import _flip_signs
+
+    a = 1 / np.sqrt(2)
+    for noise in (0.0, 1e-15, -1e-15):
+        U = np.array([[0.0, 1.0], [-a, 0.0], [a + noise, 0.0]])
+        Vt = np.eye(2)
+        Uf, Vtf = _flip_signs(U, Vt)
+        np.testing.assert_array_equal(Uf[:, 0], [0.0, a, -(a + noise)])
+        np.testing.assert_array_equal(Vtf[0], [-1.0, 0.0])
+        np.testing.assert_allclose(Uf @ Vtf, U @ Vt)
+    # a clear maximum is unaffected by the tie rule
+    U = np.array([[0.1], [-0.9], [0.4]])
+    Uf, _ = _flip_signs(U, np.ones((1, 2)))
+    np.testing.assert_array_equal(Uf[:, 0], [-0.1, 0.9, -0.4])
+
+
+def test_svd_of_the_chapter_4_matrix_has_basis_independent_outputs():
+    # sigma = 2, 1, 1: u_1 is fixed (up to the sign convention), the sigma = 1
+    # columns only up to a rotation; their projector is I - 11^T/3.
+    R = np.array([[0, 1, 1], [1, 0, 1], [1, 1, 0]], dtype=float)
+    U, s, Vt = svd(R)
+    np.testing.assert_allclose(s, [2, 1, 1], atol=1e-12)
+    np.testing.assert_allclose(U[:, 0], np.full(3, 1 / np.sqrt(3)), atol=1e-12)
+    np.testing.assert_allclose(Vt[0], np.full(3, 1 / np.sqrt(3)), atol=1e-12)
+    np.testing.assert_allclose(U[:, 1:] @ U[:, 1:].T, np.eye(3) - 1 / 3, atol=1e-12)
+    # each column's first entry of largest magnitude is positive
+    for j in range(3):
+        mag = np.abs(U[:, j])
+        first = np.flatnonzero(mag >= mag.max() - 1e-9)[0]
+        assert U[first, j] > 0

@@ -49,6 +49,10 @@ def test_memory_exercise():
     assert 159e9 < csr < 161e9
     assert 2e10 > 2**31 - 1
     assert 2e10 / (5e7 * 1e7) == pytest.approx(4e-5)
+    # SciPy widens both index arrays to int64: about 240 GB (float32), 320 GB (float64)
+    assert round(((4 + 8) * 2e10 + 8 * (5e7 + 1)) / 1e9, 1) == 240.4
+    assert round(((8 + 8) * 2e10 + 8 * (5e7 + 1)) / 1e9, 1) == 320.4
+    assert round((8 * 2e10 + 8 * (5e7 + 1)) / 1e9, 1) == 160.4
 
 
 def test_memory_table():
@@ -115,6 +119,36 @@ def test_feedback_loop_claims(chapter_world):
                                      users_per_round=300, exploration=0.2, random_state=1).history
     assert round(explore["data_gini"].iloc[-1], 3) == 0.754
     assert explore["cumulative_coverage"].iloc[-1] == 1.0
+    # random lists: about 1 - e^-3 of the items per round, all within three rounds
+    assert round(1 - np.exp(-3), 3) == 0.950
+    assert round(rnd["coverage"].iloc[1:].mean(), 3) == 0.950
+    assert rnd["cumulative_coverage"].iloc[1:4].round(3).tolist() == [0.942, 0.998, 1.0]
+
+
+def _late_value(world, seed, recommender):
+    h = simulate_feedback_loop(*world, recommender=recommender, n_rounds=30,
+                               users_per_round=300, random_state=seed).history
+    return h["mean_true_rating"].iloc[21:].mean()
+
+
+def test_popularity_below_random_over_seeds_and_worlds(chapter_world):
+    worlds = {0: chapter_world}
+    worlds.update({s: make_synthetic(n_users=1000, n_items=1000, n_ratings=10_000, random_state=s)
+                   for s in range(1, 5)})
+    expected = {
+        "seeds": ((3.386, 0.009), (3.084, 0.013), (-0.302, 0.012)),
+        "worlds": ((3.373, 0.025), (3.035, 0.075), (-0.338, 0.081)),
+    }
+    cases = {"seeds": [(worlds[0], s) for s in range(5)],
+             "worlds": [(worlds[s], 1) for s in range(5)]}
+    for label, pairs in cases.items():
+        rnd = np.array([_late_value(w, s, "random") for w, s in pairs])
+        pop = np.array([_late_value(w, s, "popularity") for w, s in pairs])
+        got = [(rnd.mean(), rnd.std(ddof=1)), (pop.mean(), pop.std(ddof=1)),
+               (np.mean(pop - rnd), np.std(pop - rnd, ddof=1))]
+        for (m, sd), (m0, sd0) in zip(got, expected[label]):
+            assert m == pytest.approx(m0, abs=5e-4) and sd == pytest.approx(sd0, abs=5e-4)
+        assert np.all(pop < rnd)
 
 
 def test_literalinclude_of_gini_skips_exactly_the_docstring():

@@ -160,6 +160,27 @@ def test_rank_k_approximations_and_errors():
     assert approximation_error(R, 2) ** 2 == pytest.approx(1**2)
 
 
+def test_svd_prints_only_basis_independent_quantities():
+    # the chapter prints u_1, v_1 and the projector onto the sigma = 1 plane
+    U, s, Vt = svd(R)
+    np.testing.assert_allclose(U[:, 1:] @ U[:, 1:].T, np.eye(3) - np.ones((3, 3)) / 3, atol=1e-12)
+    assert np.max(np.abs(U @ np.diag(s) @ Vt - R)) < 1e-12
+
+
+def test_spectral_norm_minimiser_is_not_unique():
+    # D = diag(2, 1), k = 1: sigma_1 > sigma_2, yet every diag(2 + t, 0), |t| <= 1,
+    # has spectral error 1; the Frobenius error sqrt(1 + t^2) is smallest at t = 0
+    D = np.diag([2.0, 1.0])
+    for t, fro in [(-1.0, 1.4142), (-0.5, 1.1180), (0.0, 1.0), (0.5, 1.1180), (1.0, 1.4142)]:
+        X = np.diag([2.0 + t, 0.0])
+        assert np.linalg.matrix_rank(X) == 1
+        assert np.linalg.norm(D - X, 2) == pytest.approx(1.0)
+        assert np.linalg.norm(D - X, "fro") == pytest.approx(fro, abs=5e-5)
+        assert np.linalg.norm(D - X, "fro") == pytest.approx(math.sqrt(1 + t**2))
+    np.testing.assert_allclose(rank_k_approximation(D, 1), np.diag([2.0, 0.0]), atol=1e-12)
+    assert approximation_error(D, 1, "spectral") == pytest.approx(1.0)
+
+
 # ---------------------------------------------------------------- 4.3.3 losses
 def test_mse_versus_half_sse():
     y = np.array([[4.0, 3.0, 5.0], [1.0, 2.0, 4.0]])
@@ -170,6 +191,18 @@ def test_mse_versus_half_sse():
     big_y, big_hat = np.tile(y, (100, 1)), np.tile(y_hat, (100, 1))
     assert half_sse(big_y, big_hat) == pytest.approx(162.5)
     assert mse(big_y, big_hat) == pytest.approx(mse(y, y_hat))
+
+
+def test_all_cells_objective_has_another_minimiser():
+    # five ratings in a 2 x 5 matrix, the rest missing; one constant c for all
+    Y = np.array([[4.0, 3.0, np.nan, 5.0, np.nan], [np.nan, 1.0, np.nan, np.nan, 2.0]])
+    observed = ~np.isnan(Y)
+    Y_zero = np.where(observed, Y, 0.0)
+    grid = np.round(np.arange(0.0, 5.0001, 0.01), 2)
+    best_obs = grid[np.argmin([mse(Y[observed], np.full(5, c)) for c in grid])]
+    best_all = grid[np.argmin([half_sse(Y_zero, np.full(Y.shape, c)) for c in grid])]
+    assert best_obs == pytest.approx(3.0) and best_obs == pytest.approx(np.nanmean(Y))
+    assert best_all == pytest.approx(1.5) and best_all == pytest.approx(15 / 10)
 
 
 def test_cross_entropy_source_example():
