@@ -217,13 +217,14 @@ def test_calibration_table_ends(chapter):
 def test_replay_lift(chapter):
     K = 5
     test = chapter["test"]
-    replay = test[["user", "click"]].copy()
+    replay = test[["user", "item", "click"]].copy()
     replay["pop"], replay["pers"] = chapter["p_pop"], chapter["p_ctr"]
     replay = replay[replay.groupby("user")["click"].transform("size") >= 10]
     assert replay["user"].nunique() == 382
 
     def top_k(score):
-        top = replay.sort_values(["user", score], ascending=[True, False], kind="stable").groupby("user").head(K)
+        top = (replay.sort_values(["user", score, "item"], ascending=[True, False, True], kind="stable")
+               .groupby("user").head(K))
         return top.groupby("user")["click"].mean()
 
     by_user = replay.groupby("user")["click"]
