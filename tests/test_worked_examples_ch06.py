@@ -53,6 +53,19 @@ def test_toy_fit():
                                [0.7946, 0.5990, 0.3657, 0.6343, 0.4010, 0.2054])
 
 
+def test_toy_optimality_conditions():
+    # the gradient of J vanishes at the fit: per feature, (sum of errors)/N + lambda w = 0
+    X, vocab = one_hot_features(TOY, ["user", "item"])
+    y = TOY["click"].to_numpy()
+    model = LogisticCTR(alpha=0.1).fit(X, y)
+    err = model.predict_proba(X)[:, 1] - y
+    sums = X.T @ err
+    np.testing.assert_allclose(sums.round(4) + 0.0, [-0.2407, 0.2407, -0.5711, 0.0, 0.5711])
+    np.testing.assert_allclose(sums / 6 + 0.1 * model.coef_, 0, atol=1e-6)
+    assert abs(err.sum()) < 1e-6                       # the intercept's condition
+    assert round(-0.2407 / 6 + 0.1 * 0.4012, 4) == 0   # the prose's hand check for user A
+
+
 def test_cross_entropy_versus_squared_error_gradient():
     z, y = -4.0, 1.0
     p = 1 / (1 + math.exp(-z))
@@ -139,6 +152,9 @@ def test_features(chapter):
     X = chapter["X_train"]
     assert X.shape == (80669, 19288) and X.nnz == 380777
     assert round(X.nnz / X.shape[0], 2) == 4.72
+    ones = np.diff(X.indptr)                  # features switched on per impression
+    assert (ones.min(), ones.max()) == (2, 12)
+    assert round((ones >= 5).mean(), 2) == 0.55
 
 
 @needs_movielens
@@ -161,9 +177,10 @@ def test_agreement_with_sklearn(chapter):
     with threadpool_limits(limits=1, user_api="blas"):
         sk = LogisticRegression(C=C, tol=1e-10, max_iter=5000).fit(X, y)
     model = chapter["model"]
-    assert np.abs(model.coef_ - sk.coef_.ravel()).max() < 5e-5  # the chapter prints 8e-06
-    assert np.abs(chapter["p_ctr"] - sk.predict_proba(chapter["X_test"])[:, 1]).max() < 2e-5  # 4e-06
-    assert 100 < model.n_iter_ < 400  # the chapter prints 211
+    # the chapter prints these bounds (the exact differences depend on the processor)
+    assert np.abs(model.coef_ - sk.coef_.ravel()).max() < 1e-4
+    assert np.abs(chapter["p_ctr"] - sk.predict_proba(chapter["X_test"])[:, 1]).max() < 1e-5
+    assert model.n_iter_ < 500
     assert model.loss_curve_[0] == pytest.approx(math.log(2))
 
 
@@ -200,13 +217,14 @@ def test_calibration_table_ends(chapter):
 def test_replay_lift(chapter):
     K = 5
     test = chapter["test"]
-    replay = test[["user", "click"]].copy()
+    replay = test[["user", "item", "click"]].copy()
     replay["pop"], replay["pers"] = chapter["p_pop"], chapter["p_ctr"]
     replay = replay[replay.groupby("user")["click"].transform("size") >= 10]
     assert replay["user"].nunique() == 382
 
     def top_k(score):
-        top = replay.sort_values(["user", score], ascending=[True, False], kind="stable").groupby("user").head(K)
+        top = (replay.sort_values(["user", score, "item"], ascending=[True, False, True], kind="stable")
+               .groupby("user").head(K))
         return top.groupby("user")["click"].mean()
 
     by_user = replay.groupby("user")["click"]
@@ -228,3 +246,28 @@ def test_replay_lift(chapter):
     assert len(aucs["pop"]) == 378
     assert aucs["pop"].mean() == pytest.approx(0.6836, abs=5e-4)
     assert aucs["pers"].mean() == pytest.approx(0.6955, abs=5e-4)
+    # group AUC: weighted by each user's number of impressions
+    sizes = replay[both].groupby("user").size()
+    gauc = {s: np.average(a, weights=sizes.loc[a.index]) for s, a in aucs.items()}
+    assert gauc["pop"] == pytest.approx(0.6991, abs=5e-4)
+    assert gauc["pers"] == pytest.approx(0.7135, abs=5e-4)
+
+
+@needs_movielens
+def test_temporal_split_exercise(chapter):
+    log = chapter["log"]
+    by_time = log.sort_values(["timestamp", "user", "item"], kind="stable").reset_index(drop=True)
+    cut = int(0.8 * len(by_time))
+    early, late = by_time.iloc[:cut], by_time.iloc[cut:]
+    late = late[late["user"].isin(early["user"]) & late["item"].isin(early["item"])]
+    assert (len(late), late["user"].nunique()) == (1311, 28)
+    cols, crosses = ["user", "item"], [("user", "genres")]
+    X_early, vocab = one_hot_features(early, cols, crosses=crosses)
+    X_late, _ = one_hot_features(late, cols, crosses=crosses, vocabulary=vocab)
+    y = late["click"].to_numpy()
+    p_lr = LogisticCTR(alpha=chapter["lam"]).fit(X_early, early["click"]).predict_proba(X_late)[:, 1]
+    p_pop = _popularity_ctr(early, late, chapter["a_best"])
+    assert binary_cross_entropy(y, p_lr) == pytest.approx(0.5474, abs=2e-4)
+    assert roc_auc_score(y, p_lr) == pytest.approx(0.7907, abs=2e-4)
+    assert binary_cross_entropy(y, p_pop) == pytest.approx(0.6484, abs=2e-4)
+    assert roc_auc_score(y, p_pop) == pytest.approx(0.6692, abs=2e-4)
