@@ -21,6 +21,9 @@ __version__ = "0.1.0"
 #: Public top-level names -> the submodule that defines them.
 #: To expose a new name as ``mathrec.<name>``, add one line here.
 _LAZY_NAMES = {
+    # the estimator contract (every estimator): errors it raises
+    "NotFittedError": "exceptions",
+    "DivergenceError": "exceptions",
     # chapter 1: attention and position-bias click models
     "expected_clicks": "attention",
     "simulate_clicks": "attention",

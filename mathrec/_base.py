@@ -14,7 +14,169 @@ import numbers
 import numpy as np
 import pandas as pd
 
-__all__ = ["ParamsMixin", "RecommenderMixin", "check_positive_int"]
+from mathrec.exceptions import DivergenceError, NotFittedError
+
+__all__ = [
+    "DivergenceError",
+    "NotFittedError",
+    "ParamsMixin",
+    "RecommenderMixin",
+    "check_pairs",
+    "check_positive_int",
+    "check_random_state",
+    "clone",
+]
+
+
+def clone(estimator):
+    """A new, unfitted estimator with the same hyper-parameters (scikit-learn's ``clone``).
+
+    Hyper-parameters that are estimators themselves are cloned too, so a
+    meta-estimator such as :class:`mathrec.coldstart.SwitchingHybrid` never
+    fits, or shares, the object it was given.
+
+    Examples
+    --------
+    >>> from mathrec import ItemKNN
+    >>> a = ItemKNN(k=5)
+    >>> b = clone(a)
+    >>> b is a, b.get_params() == a.get_params()
+    (False, True)
+    """
+    if hasattr(estimator, "__sklearn_clone__") and not isinstance(estimator, type):
+        return estimator.__sklearn_clone__()
+    if not hasattr(estimator, "get_params"):
+        import copy
+
+        return copy.deepcopy(estimator)
+    params = {k: clone(v) if hasattr(v, "get_params") and not isinstance(v, type) else v
+              for k, v in estimator.get_params(deep=False).items()}
+    return type(estimator)(**params)
+
+
+def check_random_state(random_state, name="random_state"):
+    """A NumPy random generator from ``None``, an int, a ``RandomState`` or a ``Generator``.
+
+    One convention for every estimator and function of mathrec: ``None`` uses
+    NumPy's global ``RandomState`` (scikit-learn's convention); an integer seeds a ``numpy.random.RandomState`` (the stream
+    that the book's stored outputs were made with); a ``RandomState`` or a
+    ``numpy.random.Generator`` is used as it is (and advanced).
+
+    Parameters
+    ----------
+    random_state : None, int, numpy.random.RandomState or numpy.random.Generator
+    name : str
+        The argument's name, for the error message.
+
+    Returns
+    -------
+    numpy.random.RandomState or numpy.random.Generator
+        Both offer ``normal``, ``random`` and ``permutation``, which is all
+        that mathrec draws.
+
+    Raises
+    ------
+    TypeError
+        For anything else (a float, a string, a bool).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_random_state(0).normal() == np.random.RandomState(0).normal()
+    True
+    >>> rng = np.random.default_rng(0)
+    >>> check_random_state(rng) is rng
+    True
+    """
+    if random_state is None:
+        return np.random.mtrand._rand
+    if isinstance(random_state, (numbers.Integral, np.integer)) and not isinstance(random_state, bool):
+        if random_state < 0:
+            raise ValueError(f"{name} must be a non-negative integer seed; got {random_state!r}")
+        return np.random.RandomState(int(random_state))
+    if isinstance(random_state, (np.random.RandomState, np.random.Generator)):
+        return random_state
+    raise TypeError(
+        f"{name} must be None, an int, a numpy.random.RandomState or a numpy.random.Generator; "
+        f"got {random_state!r}"
+    )
+
+
+def check_pairs(users, items):
+    """Normalise the ``(users, items)`` arguments of ``predict``.
+
+    ``predict`` takes either one pair of scalar ids or two 1-D sequences of ids
+    of the same length; nothing else. A string is one id, never a sequence of
+    one-character ids; a tuple is a sequence.
+
+    Returns
+    -------
+    users, items : list or numpy.ndarray
+        The ids as two 1-D sequences.
+    scalar : bool
+        True when one pair of scalars was given (``predict`` then returns a
+        float).
+
+    Raises
+    ------
+    ValueError
+        If one argument is a scalar and the other a sequence, if either has
+        more than one dimension, or if the lengths differ.
+
+    Examples
+    --------
+    >>> check_pairs("ab", "xy")
+    (['ab'], ['xy'], True)
+    >>> check_pairs([1, 2], (3, 4))
+    ([1, 2], [3, 4], False)
+    """
+    du, di = _id_ndim(users, "users"), _id_ndim(items, "items")
+    if du == 0 and di == 0:
+        return [users], [items], True
+    if du != di:
+        raise ValueError(
+            "users and items must both be scalar ids or both 1-D sequences of ids; got "
+            f"a {'scalar' if du == 0 else 'sequence'} and a {'scalar' if di == 0 else 'sequence'}"
+        )
+    users = users if isinstance(users, np.ndarray) else list(users)
+    items = items if isinstance(items, np.ndarray) else list(items)
+    if len(users) != len(items):
+        raise ValueError(
+            f"users and items must have the same length; got {len(users)} and {len(items)}"
+        )
+    return users, items, False
+
+
+def _id_ndim(ids, name):
+    """0 for one id, 1 for a 1-D sequence of ids; an error for anything else."""
+    if isinstance(ids, (str, bytes)):
+        return 0
+    if isinstance(ids, (set, frozenset, dict)):
+        raise TypeError(
+            f"{name} must be a scalar id or a 1-D sequence of ids; got a {type(ids).__name__}"
+        )
+    if isinstance(ids, np.ndarray):
+        if ids.ndim > 1:
+            raise ValueError(
+                f"{name} must be a scalar id or a 1-D sequence of ids; got {ids.ndim} dimensions"
+            )
+        return ids.ndim
+    if isinstance(ids, (pd.Series, pd.Index)):
+        return 1
+    if isinstance(ids, (list, tuple)):
+        # a list of ids may hold tuples (hashable ids), never lists or arrays
+        if any(isinstance(e, (list, np.ndarray, pd.Series)) for e in ids):
+            raise ValueError(
+                f"{name} must be a scalar id or a 1-D sequence of ids; got nested sequences"
+            )
+        return 1
+    try:
+        hash(ids)
+    except TypeError:
+        raise TypeError(
+            f"{name} must be a scalar id or a 1-D sequence of ids; got {type(ids).__name__}"
+        ) from None
+    return 0
 
 
 def check_positive_int(value, name, *, minimum=1):
@@ -94,21 +256,51 @@ class ParamsMixin:
                 if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
 
     def get_params(self, deep=True):
-        """Hyper-parameters as a dict (scikit-learn's convention)."""
-        return {name: getattr(self, name) for name in self._param_names()}
+        """Hyper-parameters as a dict (scikit-learn's convention).
+
+        With ``deep=True``, the hyper-parameters of a hyper-parameter that is
+        itself an estimator are included as ``name__param``.
+        """
+        out = {}
+        for name in self._param_names():
+            value = getattr(self, name)
+            out[name] = value
+            if deep and hasattr(value, "get_params") and not isinstance(value, type):
+                out.update((f"{name}__{k}", v) for k, v in value.get_params(deep=True).items())
+        return out
 
     def set_params(self, **params):
-        """Set hyper-parameters (scikit-learn's convention); returns ``self``."""
+        """Set hyper-parameters (scikit-learn's convention, ``name__param`` too); returns ``self``."""
         valid = self._param_names()
+        nested = {}
         for key, value in params.items():
-            if key not in valid:
-                raise ValueError(f"invalid parameter {key!r} for {type(self).__name__}; "
+            name, _, sub = key.partition("__")
+            if name not in valid:
+                raise ValueError(f"invalid parameter {name!r} for {type(self).__name__}; "
                                  f"valid parameters are {valid}")
-            setattr(self, key, value)
+            if sub:
+                nested.setdefault(name, {})[sub] = value
+            else:
+                setattr(self, name, value)
+        for name, sub_params in nested.items():
+            inner = getattr(self, name)
+            if not hasattr(inner, "set_params"):
+                raise ValueError(f"parameter {name!r} of {type(self).__name__} is not an "
+                                 f"estimator; cannot set {sorted(sub_params)}")
+            inner.set_params(**sub_params)
         return self
 
+    def __sklearn_tags__(self):
+        """scikit-learn's estimator tags (asked for by ``check_is_fitted``, scikit-learn >= 1.6).
+
+        Only scikit-learn calls this, so mathrec itself never imports scikit-learn.
+        """
+        from sklearn.utils import Tags, TargetTags
+
+        return Tags(estimator_type=None, target_tags=TargetTags(required=False))
+
     def __repr__(self):
-        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params(deep=False).items())
         return f"{type(self).__name__}({params})"
 
 
@@ -126,11 +318,21 @@ class RecommenderMixin(ParamsMixin):
     increasing internal item index, so the order is deterministic.
     """
 
+    #: True for models whose ``predict`` returns ratings on the scale of the
+    #: training data (they are scored by RMSE/MAE); False for models that only
+    #: produce ranking scores (popularity counts, PureSVD, implicit ALS, content
+    #: cosines), which :func:`mathrec.evaluate` never scores by RMSE.
+    predicts_ratings = False
+
     def _check_fitted(self):
-        if not hasattr(self, "interactions_"):
-            raise RuntimeError(
+        if not self.__sklearn_is_fitted__():
+            raise NotFittedError(
                 f"this {type(self).__name__} is not fitted yet; call fit(ratings) first"
             )
+
+    def __sklearn_is_fitted__(self):
+        """scikit-learn's ``check_is_fitted`` asks this: has ``fit`` run?"""
+        return hasattr(self, "interactions_")
 
     def _score_items(self, user_index):  # pragma: no cover - interface
         raise NotImplementedError
@@ -182,8 +384,14 @@ class RecommenderMixin(ParamsMixin):
         ).reset_index(drop=True)
 
     def _train_csr(self):
-        csr = getattr(self, "_csr_cache_", None)
-        if csr is None:
-            csr = self.interactions_.to_csr()
-            self._csr_cache_ = csr
-        return csr
+        """The training matrix (users x items, CSR), built once per fit.
+
+        The cache is keyed on the fitted :class:`~mathrec.data.Interactions`
+        object itself, so a second ``fit`` on other data can never reuse the
+        first fit's matrix, whatever the subclass's ``fit`` does.
+        """
+        cache = getattr(self, "_csr_cache_", None)
+        if not (isinstance(cache, tuple) and cache[0] is self.interactions_):
+            cache = (self.interactions_, self.interactions_.to_csr())
+            self._csr_cache_ = cache
+        return cache[1]

@@ -35,7 +35,7 @@ import numbers
 
 import numpy as np
 
-from mathrec._base import ParamsMixin, check_positive_int
+from mathrec._base import NotFittedError, ParamsMixin, check_positive_int
 
 __all__ = [
     "dcg_discount",
@@ -616,7 +616,7 @@ class PositionBasedModel(ParamsMixin):
             the clicks cannot identify cancels in the product.
         """
         if not hasattr(self, "examination_"):
-            raise RuntimeError("this PositionBasedModel is not fitted yet; call fit first")
+            raise NotFittedError("this PositionBasedModel is not fitted yet; call fit first")
         rk = _rankings(rankings, self.relevance_.size)
         if rk.shape[1] > self.examination_.size:
             raise ValueError(f"rankings have {rk.shape[1]} positions but the model was "

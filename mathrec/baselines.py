@@ -13,7 +13,7 @@ import numbers
 
 import numpy as np
 
-from mathrec._base import RecommenderMixin, check_positive_int
+from mathrec._base import RecommenderMixin, check_pairs, check_positive_int
 from mathrec.data import as_interactions
 
 __all__ = ["Popularity", "BaselineOnly"]
@@ -72,8 +72,9 @@ class Popularity(RecommenderMixin):
         if self.min_rating is None:
             w = np.ones(inter.n_ratings)
         else:
-            if isinstance(self.min_rating, bool) or not isinstance(self.min_rating, numbers.Real):
-                raise ValueError(f"min_rating must be a number or None, got {self.min_rating!r}")
+            m = self.min_rating
+            if isinstance(m, bool) or not isinstance(m, numbers.Real) or not np.isfinite(m):
+                raise ValueError(f"min_rating must be a finite number or None, got {m!r}")
             w = (inter.ratings >= self.min_rating).astype(float)
         self.interactions_ = inter
         self.counts_ = np.bincount(inter.item_idx, weights=w, minlength=inter.n_items)
@@ -130,6 +131,8 @@ class BaselineOnly(RecommenderMixin):
     3.0
     """
 
+    predicts_ratings = True
+
     def __init__(self, reg_u=15.0, reg_i=10.0, n_epochs=10, clip=True):
         self.reg_u = reg_u
         self.reg_i = reg_i
@@ -165,13 +168,13 @@ class BaselineOnly(RecommenderMixin):
         numpy.ndarray of float
         """
         self._check_fitted()
-        u, i = _lookup_pairs(self.interactions_, users, items, unknown)
+        u, i, scalar = _lookup_pairs(self.interactions_, users, items, unknown)
         bu = np.where(u >= 0, self.user_bias_[np.maximum(u, 0)], 0.0)
         bi = np.where(i >= 0, self.item_bias_[np.maximum(i, 0)], 0.0)
         est = self.global_mean_ + bu + bi
         if self.clip:
             est = np.clip(est, *self.rating_range_)
-        return est
+        return float(est[0]) if scalar else est
 
     def _score_items(self, user_index):
         est = self.global_mean_ + self.user_bias_[user_index] + self.item_bias_
@@ -193,18 +196,17 @@ def _fit_biases(uidx, iidx, r, n_users, n_items, reg_u, reg_i, n_epochs):
 
 
 def _lookup_pairs(inter, users, items, unknown):
-    """Map caller ids to internal indices; -1 for unknown ids when unknown='fallback'."""
+    """Map caller ids to internal indices; -1 for unknown ids when unknown='fallback'.
+
+    ``users, items`` are one pair of scalar ids or two 1-D sequences
+    (:func:`mathrec._base.check_pairs`); the third value returned says which.
+    """
     if unknown not in ("raise", "fallback"):
         raise ValueError(f"unknown must be 'raise' or 'fallback', got {unknown!r}")
-    users = list(users) if not isinstance(users, np.ndarray) else users
-    items = list(items) if not isinstance(items, np.ndarray) else items
-    if len(users) != len(items):
-        raise ValueError(
-            f"users and items must have the same length, got {len(users)} and {len(items)}"
-        )
+    users, items, scalar = check_pairs(users, items)
     strict = unknown == "raise"
     if len(users) == 0:
-        return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
+        return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp), scalar
     u = np.asarray(inter.user_index(users, strict=strict), dtype=np.intp)
     i = np.asarray(inter.item_index(items, strict=strict), dtype=np.intp)
-    return u, i
+    return u, i, scalar

@@ -25,7 +25,14 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from mathrec._base import ParamsMixin, RecommenderMixin, check_positive_int
+from mathrec._base import (
+    NotFittedError,
+    ParamsMixin,
+    RecommenderMixin,
+    check_pairs,
+    check_positive_int,
+    clone,
+)
 from mathrec.baselines import Popularity
 from mathrec.data import Interactions, as_interactions
 
@@ -289,6 +296,8 @@ class ContentBased(RecommenderMixin):
             a matrix with one row per item and the ids of its rows.  Rated
             items missing from it get a zero vector.
         """
+        if not isinstance(self.feature_column, str):
+            raise TypeError(f"feature_column must be a column name (str); got {self.feature_column!r}")
         inter = as_interactions(ratings)
         X, ids, names = _features_from(item_features, self.feature_column, bool(self.use_tfidf))
         # catalogue = rated items (in their order) + feature items nobody rated
@@ -326,15 +335,14 @@ class ContentBased(RecommenderMixin):
         (in neither the ratings nor the features) raise ``UnknownItemError``.
         """
         self._check_fitted()
-        users, items = list(users), list(items)
-        if len(users) != len(items):
-            raise ValueError(f"users and items must have the same length, got {len(users)} and {len(items)}")
+        users, items, scalar = check_pairs(users, items)
         inter = self.interactions_
+        if len(users) == 0:
+            return np.empty(0)
         u = np.asarray(inter.user_index(users), dtype=np.intp)
         i = np.asarray(inter.item_index(items), dtype=np.intp)
-        if len(u) == 0:
-            return np.empty(0)
-        return np.asarray(self.user_profiles_[u].multiply(self.item_features_[i]).sum(axis=1)).ravel()
+        s = np.asarray(self.user_profiles_[u].multiply(self.item_features_[i]).sum(axis=1)).ravel()
+        return float(s[0]) if scalar else s
 
 
 class SwitchingHybrid(ParamsMixin):
@@ -408,10 +416,18 @@ class SwitchingHybrid(ParamsMixin):
         check_positive_int(self.cold_slots, "cold_slots", minimum=0)
         if self.content is not None and item_features is None:
             raise ValueError("item_features is required when content is not None")
+        for name in ("cf", "content"):
+            est = getattr(self, name)
+            if (est is None and name == "content") or (
+                    not isinstance(est, type) and callable(getattr(est, "fit", None))):
+                continue
+            raise TypeError(f"{name} must be an estimator instance with a fit method "
+                            f"(e.g. ItemKNN()); got {est!r}")
         inter = as_interactions(ratings)
         self.popularity_ = Popularity().fit(inter)
-        self.cf_ = self.cf.fit(inter)
-        self.content_ = None if self.content is None else self.content.fit(inter, item_features)
+        # fit copies: the estimators passed in stay unfitted hyper-parameters
+        self.cf_ = clone(self.cf).fit(inter)
+        self.content_ = None if self.content is None else clone(self.content).fit(inter, item_features)
         self.user_counts_ = pd.Series(inter.user_counts(), index=pd.Index(inter.users))
         self.interactions_ = inter
         return self
@@ -419,7 +435,7 @@ class SwitchingHybrid(ParamsMixin):
     def route(self, user):
         """Which model serves ``user``: ``"popularity"`` or ``"cf"``."""
         if not hasattr(self, "interactions_"):
-            raise RuntimeError("this SwitchingHybrid is not fitted yet; call fit(ratings) first")
+            raise NotFittedError("this SwitchingHybrid is not fitted yet; call fit(ratings) first")
         n_u = int(self.user_counts_.get(user, 0)) if _hashable(user) else 0
         return "popularity" if n_u < self.min_ratings else "cf"
 

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ._base import _one_blas_thread
+from ._base import NotFittedError, ParamsMixin, _one_blas_thread
 from .losses import binary_cross_entropy
 
 __all__ = [
@@ -190,7 +190,7 @@ def _check_X(X, name="X", n_features=None):
     return X
 
 
-class LogisticCTR:
+class LogisticCTR(ParamsMixin):
     r"""Logistic regression for click-through prediction (L2, L-BFGS).
 
     Taught in chapter 6 (``notebooks/ch06_applications.ipynb``), which predicts
@@ -376,7 +376,11 @@ class LogisticCTR:
 
     def _check_fitted(self):
         if not hasattr(self, "coef_"):
-            raise ValueError("this LogisticCTR is not fitted yet: call fit(X, y) first")
+            raise NotFittedError("this LogisticCTR is not fitted yet: call fit(X, y) first")
+
+    def __sklearn_is_fitted__(self):
+        """scikit-learn's ``check_is_fitted`` asks this: has ``fit`` run?"""
+        return hasattr(self, "coef_")
 
     def decision_function(self, X):
         r"""The logits :math:`z = X\mathbf w + b`, shape (n_samples,)."""

@@ -28,7 +28,9 @@ def evaluate(model, train, test, k=10, relevance_threshold=4.0, *, fit=True,
     ----------
     model : estimator
         Has ``fit(ratings)`` and ``recommend(user, n, exclude_seen)``; rating
-        metrics are computed only if it also has ``predict(users, items)``.
+        metrics are computed only for models whose ``predict`` returns ratings
+        (``model.predicts_ratings`` is True), never for models that produce
+        ranking scores (PureSVD, ImplicitALS, ContentBased, Popularity).
     train, test : pandas.DataFrame or mathrec.data.Interactions
         Columns ``user, item, rating``.
     k : int, default 10
@@ -94,7 +96,7 @@ def evaluate(model, train, test, k=10, relevance_threshold=4.0, *, fit=True,
 
     known_u = inter.user_index(test_df["user"].to_numpy(), strict=False) >= 0
     known_i = inter.item_index(test_df["item"].to_numpy(), strict=False) >= 0
-    if rating_metrics and hasattr(model, "predict"):
+    if rating_metrics and getattr(model, "predicts_ratings", False):
         scored = test_df[known_u & known_i]
         if len(scored):
             est = model.predict(scored["user"].to_numpy(), scored["item"].to_numpy())

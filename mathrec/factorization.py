@@ -33,7 +33,14 @@ import pandas as pd
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from ._base import RecommenderMixin, _one_blas_thread, check_positive_int
+from ._base import (
+    DivergenceError,
+    RecommenderMixin,
+    _one_blas_thread,
+    check_pairs,
+    check_positive_int,
+    check_random_state,
+)
 from .data import Interactions, as_interactions
 
 __all__ = ["PureSVD", "BiasedMF", "ALS", "ImplicitALS"]
@@ -45,16 +52,8 @@ _CHUNK_FLOATS = 1 << 22
 
 # --------------------------------------------------------------------- checks
 def _check_random_state(random_state):
-    """Return a ``numpy.random.RandomState`` (Surprise's and scikit-learn's convention)."""
-    if random_state is None:
-        return np.random.mtrand._rand
-    if isinstance(random_state, (numbers.Integral, np.integer)) and not isinstance(random_state, bool):
-        return np.random.RandomState(int(random_state))
-    if isinstance(random_state, np.random.RandomState):
-        return random_state
-    raise ValueError(
-        f"random_state must be None, an int or a numpy.random.RandomState; got {random_state!r}"
-    )
+    """mathrec's one ``random_state`` convention (:func:`mathrec._base.check_random_state`)."""
+    return check_random_state(random_state)
 
 
 def _check_float(value, name, *, minimum=0.0, strict=False):
@@ -66,6 +65,23 @@ def _check_float(value, name, *, minimum=0.0, strict=False):
         op = ">" if strict else ">="
         raise ValueError(f"{name} must be a finite number {op} {minimum}; got {value!r}")
     return value
+
+
+def _check_real(value, name):
+    """A finite real number (any sign)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite real number; got {value!r}")
+    return float(value)
+
+
+def _check_diverged(model, step, loss, arrays, advice):
+    """Raise :class:`DivergenceError` when the loss or any parameter is not finite."""
+    if np.isfinite(loss) and all(np.isfinite(a).all() for a in arrays):
+        return
+    raise DivergenceError(
+        f"{model} diverged at iteration {step}: the training loss or the parameters are "
+        f"no longer finite. Advice: {advice}."
+    )
 
 
 def _check_unknown(unknown):
@@ -90,14 +106,7 @@ class _FactorModel(RecommenderMixin):
         """Internal indices of (user, item) pairs; -1 marks an unknown id."""
         self._check_fitted()
         _check_unknown(unknown)
-        scalar = np.ndim(users) == 0 and np.ndim(items) == 0 and not isinstance(users, tuple)
-        if scalar:
-            users, items = [users], [items]
-        users, items = list(users), list(items)
-        if len(users) != len(items):
-            raise ValueError(
-                f"users and items must have the same length; got {len(users)} and {len(items)}"
-            )
+        users, items, scalar = check_pairs(users, items)
         inter = self.interactions_
         strict = unknown == "raise"
         u = np.asarray(inter.user_index(users, strict=strict), dtype=np.intp)
@@ -469,6 +478,8 @@ class BiasedMF(_FactorModel):
     array([5.  , 1.29])
     """
 
+    predicts_ratings = True
+
     def __init__(self, n_factors=100, n_epochs=20, *, biased=True, lr_all=0.005, reg_all=0.02,
                  lr_bu=None, lr_bi=None, lr_pu=None, lr_qi=None,
                  reg_bu=None, reg_bi=None, reg_pu=None, reg_qi=None,
@@ -518,8 +529,8 @@ class BiasedMF(_FactorModel):
         k = check_positive_int(self.n_factors, "n_factors")
         n_epochs = check_positive_int(self.n_epochs, "n_epochs", minimum=0)
         rates = self._rates()
-        init_std = _check_float(self.init_std_dev, "init_std_dev")
-        init_mean = float(self.init_mean)
+        init_std = _check_float(self.init_std_dev, "init_std_dev", strict=True)
+        init_mean = _check_real(self.init_mean, "init_mean")
         rng = _check_random_state(self.random_state)
         inter = self._start_fit(ratings)
         val = self._validation_pairs(validation)
@@ -550,6 +561,9 @@ class BiasedMF(_FactorModel):
                 rates["lr_bu"], rates["lr_bi"], rates["lr_pu"], rates["lr_qi"],
                 rates["reg_bu"], rates["reg_bi"], rates["reg_pu"], rates["reg_qi"], biased)
             train_sse = sse(u, i, r, mu, bu, bi, P, Q)
+            _check_diverged(type(self).__name__, epoch, train_sse, (bu, bi, P, Q),
+                            "the learning rates (lr_all, lr_bu, ...) are too large for these "
+                            "ratings: lower them (the default is 0.005) or raise reg_all")
             penalty = (rates["reg_bu"] * np.bincount(u, minlength=n_u) @ bu**2
                        + rates["reg_bi"] * np.bincount(i, minlength=n_i) @ bi**2
                        + rates["reg_pu"] * np.bincount(u, minlength=n_u) @ (P**2).sum(1)
@@ -756,6 +770,8 @@ class ALS(_FactorModel):
     array([1.98])
     """
 
+    predicts_ratings = True
+
     def __init__(self, n_factors=10, n_iter=10, regularization=0.1, *, reg="weighted",
                  center=True, init_std_dev=0.1, clip=True, random_state=None):
         self.n_factors = n_factors
@@ -783,9 +799,14 @@ class ALS(_FactorModel):
         if self.reg not in ("weighted", "plain"):
             raise ValueError(f"reg must be 'weighted' or 'plain'; got {self.reg!r}")
         weighted = self.reg == "weighted"
-        if weighted and lam == 0:
-            raise ValueError("regularization must be > 0 with reg='weighted'")
-        init_std = _check_float(self.init_std_dev, "init_std_dev")
+        if lam == 0:
+            # with lam = 0 the normal equations of a user (item) with fewer than
+            # n_factors ratings are singular
+            raise ValueError(
+                "regularization must be > 0: with 0, the normal equations of any user or "
+                f"item with fewer than n_factors={k} ratings are singular; got 0.0"
+            )
+        init_std = _check_float(self.init_std_dev, "init_std_dev", strict=True)
         rng = _check_random_state(self.random_state)
         inter = self._start_fit(ratings)
         val = self._validation_pairs(validation)
@@ -806,9 +827,17 @@ class ALS(_FactorModel):
         self.rating_range_ = (float(r.min()), float(r.max()))
         for it in range(1, n_iter + 1):
             with _one_blas_thread():
-                _als_half_step(R, Q, lam, weighted, P)
-                _als_half_step(Rt, P, lam, weighted, Q)
+                try:
+                    _als_half_step(R, Q, lam, weighted, P)
+                    _als_half_step(Rt, P, lam, weighted, Q)
+                except np.linalg.LinAlgError as exc:
+                    raise DivergenceError(
+                        f"ALS: the normal equations became singular at sweep {it} ({exc}); "
+                        f"regularization={lam!r} is too small for these ratings: raise it"
+                    ) from None
             e = r - mu - _rowwise_dot(P, Q, u, i)
+            _check_diverged("ALS", it, e @ e, (P, Q),
+                            "raise regularization, or rescale the ratings")
             wu = n_u if weighted else np.ones_like(n_u)
             wi = n_i if weighted else np.ones_like(n_i)
             obj = e @ e + lam * (wu @ (P**2).sum(1) + wi @ (Q**2).sum(1))
@@ -1112,15 +1141,15 @@ class ImplicitALS(_FactorModel):
         n_iter = check_positive_int(self.n_iter, "n_iter", minimum=0)
         cg_steps = check_positive_int(self.cg_steps, "cg_steps")
         lam = _check_float(self.regularization, "regularization")
-        scale = _check_float(self.init_scale, "init_scale")
+        scale = _check_float(self.init_scale, "init_scale", strict=True)
         rng = _check_random_state(self.random_state)
         inter = self._start_fit(ratings)
         C = self._confidence(inter)
         Ct = C.T.tocsr()
         Ct.sort_indices()
         rowid = np.repeat(np.arange(C.shape[0]), np.diff(C.indptr)) if self.compute_loss else None
-        X = rng.random_sample((inter.n_users, k)) * scale
-        Y = rng.random_sample((inter.n_items, k)) * scale
+        X = rng.random((inter.n_users, k)) * scale
+        Y = rng.random((inter.n_items, k)) * scale
         rows = []
         for it in range(1, n_iter + 1):
             with _one_blas_thread():
@@ -1128,6 +1157,9 @@ class ImplicitALS(_FactorModel):
                 _cg_half_step(Ct, Y, X, lam, cg_steps, _compiled)
                 loss = self._loss(C, X, Y, lam, rowid) if self.compute_loss else np.nan
                 rows.append((it, loss))
+            _check_diverged("ImplicitALS", it, 0.0 if np.isnan(loss) else loss, (X, Y),
+                            "lower alpha (the confidences 1 + alpha * r overflow) or "
+                            "rescale the interactions")
         self.user_factors_ = X
         self.item_factors_ = Y
         self.history_ = pd.DataFrame(rows, columns=["iteration", "loss"])

@@ -21,13 +21,15 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ._base import RecommenderMixin, _one_blas_thread
+from ._base import NotFittedError, RecommenderMixin, _one_blas_thread, check_pairs
 from .data import Interactions, UnknownItemError, as_interactions
 from .factorization import (
     ALS,
     BiasedMF,
     _als_half_step,
+    _check_diverged,
     _check_random_state,
+    _check_unknown,
     _kernels,
     _rowwise_dot,
 )
@@ -39,7 +41,7 @@ def _check_als(model, name="model"):
     if not isinstance(model, ALS):
         raise TypeError(f"{name} must be a fitted mathrec.factorization.ALS; got {type(model).__name__}")
     if not hasattr(model, "item_factors_"):
-        raise RuntimeError(f"{name} is not fitted yet; call {name}.fit(ratings) first")
+        raise NotFittedError(f"{name} is not fitted yet; call {name}.fit(ratings) first")
 
 
 def _check_unknown_items(unknown_items):
@@ -216,6 +218,12 @@ class IncrementalALS(RecommenderMixin):
     [20, 30]
     """
 
+    predicts_ratings = True
+
+    def __sklearn_clone__(self):
+        """A clone keeps the fitted ``model`` it folds into (it is data, not a setting)."""
+        return type(self)(self.model, unknown_items=self.unknown_items)
+
     def __init__(self, model, *, unknown_items="raise"):
         self.model = model
         self.unknown_items = unknown_items
@@ -247,23 +255,30 @@ class IncrementalALS(RecommenderMixin):
         self._csr_cache_ = None
         return self
 
-    def predict(self, users, items):
+    def predict(self, users, items, *, unknown="raise"):
         r"""Predicted ratings $\mu + p_u^\top q_i$ of (user, item) pairs.
 
-        Unknown users or items raise ``UnknownUserError`` / ``UnknownItemError``.
+        Parameters
+        ----------
+        users, items : scalar ids, or two 1-D sequences of ids of equal length
+        unknown : {"raise", "fallback"}, default "raise"
+            ``"raise"``: an unknown user or item raises ``UnknownUserError`` /
+            ``UnknownItemError``; ``"fallback"``: such a pair is predicted as
+            the global mean $\mu$.
+
+        Returns
+        -------
+        float for a scalar pair, else numpy.ndarray of float
         """
         self._check_fitted()
-        scalar = np.ndim(users) == 0 and np.ndim(items) == 0 and not isinstance(users, tuple)
-        if scalar:
-            users, items = [users], [items]
-        users, items = list(users), list(items)
-        if len(users) != len(items):
-            raise ValueError(
-                f"users and items must have the same length; got {len(users)} and {len(items)}"
-            )
-        u = np.asarray(self.interactions_.user_index(users), dtype=np.intp)
-        i = np.asarray(self.interactions_.item_index(items), dtype=np.intp)
-        est = self.global_mean_ + _rowwise_dot(self.user_factors_, self.item_factors_, u, i)
+        _check_unknown(unknown)
+        users, items, scalar = check_pairs(users, items)
+        strict = unknown == "raise"
+        u = np.asarray(self.interactions_.user_index(users, strict=strict), dtype=np.intp)
+        i = np.asarray(self.interactions_.item_index(items, strict=strict), dtype=np.intp)
+        est = np.full(len(u), self.global_mean_, dtype=float)
+        both = (u >= 0) & (i >= 0)
+        est[both] += _rowwise_dot(self.user_factors_, self.item_factors_, u[both], i[both])
         if self.model.clip:
             est = np.clip(est, *self.model.rating_range_)
         return float(est[0]) if scalar else est
@@ -354,7 +369,7 @@ class OnlineMF(BiasedMF):
             raise ValueError("ratings is empty: there is nothing to learn from")
         if getattr(self, "_stream_rng_", None) is None:
             seed = self.random_state if self.random_state is not None else None
-            if isinstance(seed, np.random.RandomState):
+            if isinstance(seed, (np.random.RandomState, np.random.Generator)):
                 self._stream_rng_ = seed
             else:
                 base = _check_random_state(seed)
@@ -394,6 +409,10 @@ class OnlineMF(BiasedMF):
         sgd(np.ascontiguousarray(u), np.ascontiguousarray(i), r, order, self.global_mean_,
             bu, bi, P, Q, rates["lr_bu"], rates["lr_bi"], rates["lr_pu"], rates["lr_qi"],
             rates["reg_bu"], rates["reg_bi"], rates["reg_pu"], rates["reg_qi"], bool(self.biased))
+        # a diverged update leaves the fitted model as it was
+        _check_diverged("OnlineMF.partial_fit", 1, 0.0, (bu, bi, P, Q),
+                        "the learning rates (lr_all, lr_bu, ...) are too large for these "
+                        "ratings: lower them (the default is 0.005) or raise reg_all")
         self.user_factors_, self.item_factors_ = P, Q
         self.user_bias_, self.item_bias_ = bu, bi
         lo, hi = self.rating_range_

@@ -23,7 +23,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from mathrec._base import RecommenderMixin, check_positive_int
-from mathrec.baselines import _fit_biases, _lookup_pairs
+from mathrec.baselines import _check_nonneg, _fit_biases, _lookup_pairs
 from mathrec.data import as_interactions
 
 __all__ = ["UserKNN", "ItemKNN"]
@@ -37,6 +37,7 @@ class _NeighbourhoodCF(RecommenderMixin):
     """Shared engine; the subclasses only say which axis holds the neighbours."""
 
     _user_based = True
+    predicts_ratings = True
 
     def __init__(
         self,
@@ -87,6 +88,12 @@ class _NeighbourhoodCF(RecommenderMixin):
         unknown = set(opts) - {"reg_u", "reg_i", "n_epochs"}
         if unknown:
             raise ValueError(f"baseline_options has unknown keys {sorted(unknown)}")
+        # the same checks as BaselineOnly's, so that a bad value fails here, not as NaN biases
+        for key in ("reg_u", "reg_i"):
+            if key in opts:
+                opts[key] = _check_nonneg(opts[key], f"baseline_options[{key!r}]")
+        if "n_epochs" in opts:
+            opts["n_epochs"] = check_positive_int(opts["n_epochs"], "baseline_options['n_epochs']")
         return opts
 
     def fit(self, ratings):
@@ -438,17 +445,18 @@ class _NeighbourhoodCF(RecommenderMixin):
         numpy.ndarray of float, or (ndarray, DataFrame) with ``return_details``
         """
         self._check_fitted()
-        u, i = _lookup_pairs(self.interactions_, users, items, unknown)
+        u, i, scalar = _lookup_pairs(self.interactions_, users, items, unknown)
         x, y = (u, i) if self._user_based else (i, u)
         known = (x >= 0) & (y >= 0)
         est = np.empty(x.size)
         ak = np.zeros(x.size, dtype=np.intp)
         est[known], ak[known] = self._estimate(x[known], y[known])
         est[~known] = self._fallback_unknown(x[~known], y[~known])
+        out = float(est[0]) if scalar else est
         if not return_details:
-            return est
+            return out
         details = pd.DataFrame({"actual_k": ak, "was_impossible": ak < int(self.min_k)})
-        return est, details
+        return out, details
 
     def _score_items(self, user_index):
         n_items = self.interactions_.n_items

@@ -314,7 +314,7 @@ def test_position_based_model_follows_sklearn_conventions():
 
 def test_predict_proba(randomized_log):
     rk, clicks, rel, theta = randomized_log
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(mathrec.NotFittedError, match="not fitted"):
         PositionBasedModel().predict_proba(rk[:2])
     m = PositionBasedModel().fit(rk, clicks)
     p = m.predict_proba(rk[:100])

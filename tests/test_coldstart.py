@@ -3,6 +3,8 @@
 import numpy as np
 import pandas as pd
 import pytest
+
+import mathrec
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -112,7 +114,7 @@ def test_content_unknown_ids_raise():
 
 
 def test_content_requires_features_and_fit():
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(mathrec.NotFittedError, match="not fitted"):
         ContentBased().recommend(1)
     with pytest.raises(TypeError, match="item_features"):
         ContentBased().fit(RATINGS, [["Comedy"]])

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
+import mathrec
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -166,7 +168,7 @@ def test_biasedmf_rejects_bad_hyperparameters(small, bad, match):
 
 
 def test_not_fitted():
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(mathrec.NotFittedError, match="not fitted"):
         BiasedMF().predict([1], [2])
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+
+import mathrec
 import scipy.sparse as sp
 
 from mathrec.data import UnknownItemError, UnknownUserError
@@ -148,7 +150,7 @@ def test_fold_in_input_validation():
     df = _random_ratings(8)
     with pytest.raises(TypeError, match="ALS"):
         fold_in_users(BiasedMF(n_factors=2, n_epochs=1, random_state=0).fit(df), df)
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(mathrec.NotFittedError, match="not fitted"):
         fold_in_users(ALS(), df)
     als = ALS(n_factors=2, n_iter=2, random_state=0).fit(df)
     with pytest.raises(ValueError, match="empty"):
@@ -237,7 +239,7 @@ def test_partial_fit_orders_by_timestamp_and_replaces_repeated_pairs():
 
 def test_partial_fit_validation():
     df = _random_ratings(14)
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(mathrec.NotFittedError, match="not fitted"):
         OnlineMF().partial_fit(df)
     model = _online(df)
     with pytest.raises(ValueError, match="empty"):

@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import mathrec
+
 from mathrec.baselines import BaselineOnly, Popularity
 from mathrec.data import UnknownItemError, UnknownUserError
 from mathrec.neighbors import ItemKNN, UserKNN
@@ -261,7 +263,7 @@ def test_no_neighbour_falls_back_and_says_so():
 def test_predict_length_mismatch_and_unfitted():
     with pytest.raises(ValueError, match="same length"):
         UserKNN().fit(TOY).predict(["ann"], ["x", "y"])
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(mathrec.NotFittedError, match="not fitted"):
         UserKNN().predict(["ann"], ["x"])
 
 
