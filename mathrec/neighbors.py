@@ -25,10 +25,18 @@ import scipy.sparse as sp
 from mathrec._base import RecommenderMixin, check_positive_int
 from mathrec.baselines import _check_nonneg, _fit_biases, _lookup_pairs
 from mathrec.data import as_interactions
+from mathrec.similarity import (
+    _SUM_FACTORS,
+    CORATED_KINDS,
+    _corated_factors,
+    _corated_sum_names,
+    _corated_values,
+    _from_corated_sums,
+)
 
 __all__ = ["UserKNN", "ItemKNN"]
 
-_SIMILARITIES = ("cosine", "pearson", "adjusted_cosine", "jaccard")
+_SIMILARITIES = CORATED_KINDS
 _CENTERINGS = ("none", "mean", "baseline")
 _TIE_DECIMALS = 12  # similarities equal to 12 decimals are ranked as ties
 
@@ -129,42 +137,9 @@ class _NeighbourhoodCF(RecommenderMixin):
         # X: rows = entities among which similarities are computed
         X = sp.csr_matrix((r, (xi, yi)), shape=(nx, ny))
         X.sort_indices()
-        if self.similarity == "adjusted_cosine":
-            # ratings centred on the mean of the *other* axis (Sarwar et al. 2001)
-            V = sp.csr_matrix((r - y_mean[yi], (xi, yi)), shape=(nx, ny))
-        else:
-            V = X
-        V.sort_indices()
-        B = X.copy()
-        B.data = np.ones_like(B.data)
-        V2 = V.multiply(V).tocsr()
         self._x_count = cx
-        # All co-rated sums of a block come from ONE sparse product P[a] @ Z[b].T:
-        # Z = [V | B | V2] and P stacks the left factors, each placed against the
-        # right factor it pairs with, e.g. [V 0 0] @ Z.T = V V^T (sum r_ui r_vi),
-        # [0 V2 0] @ Z.T = V2 B^T (sum of r_ui^2 over co-rated), and so on.
-        zero = sp.csr_matrix((nx, ny))
-        self._Z = sp.hstack([V, B, V2], format="csr")
-        place = {"V": 0, "B": 1, "V2": 2}
-        left = {"V": V, "B": B, "V2": V2}
-        terms = self._terms()
-        blocks = []
-        for lname, rname in terms.values():
-            row = [zero, zero, zero]
-            row[place[rname]] = left[lname]
-            blocks.append(sp.hstack(row, format="csr"))
-        self._P = sp.vstack(blocks, format="csr") if blocks else None
-        self._term_names = list(terms)
-
-        # Y: for each y, the x's that rated it (candidate neighbours), with the
-        # value that enters the weighted average and the rating's position.
-        if self.centering == "none":
-            val = r
-            self._bx = self._by = None
-        elif self.centering == "mean":
-            val = r - self._x_mean[xi]
-            self._bx = self._by = None
-        else:
+        need_baseline = self.centering == "baseline" or self.similarity == "pearson_baseline"
+        if need_baseline:
             bopts = {"reg_u": 15.0, "reg_i": 10.0, "n_epochs": 10}
             bopts.update(opts)
             mu, bu, bi = _fit_biases(
@@ -172,7 +147,34 @@ class _NeighbourhoodCF(RecommenderMixin):
                 float(bopts["reg_u"]), float(bopts["reg_i"]), int(bopts["n_epochs"]),
             )
             self._bx, self._by = (bu, bi) if self._user_based else (bi, bu)
-            val = r - (mu + self._bx[xi] + self._by[yi])
+        else:
+            self._bx = self._by = None
+        # the values whose co-rated sums the similarity takes (mathrec.similarity)
+        F = _corated_factors(_corated_values(X, self.similarity, (self.global_mean_, self._bx, self._by)))
+        # All co-rated sums of a block come from ONE sparse product P[a] @ Z[b].T:
+        # Z = [V | B | V2] and P stacks the left factors, each placed against the
+        # right factor it pairs with, e.g. [V 0 0] @ Z.T = V V^T (sum r_ui r_vi),
+        # [0 V2 0] @ Z.T = V2 B^T (sum of r_ui^2 over co-rated), and so on.
+        zero = sp.csr_matrix((nx, ny))
+        self._Z = sp.hstack([F["V"], F["B"], F["V2"]], format="csr")
+        place = {"V": 0, "B": 1, "V2": 2}
+        self._term_names = list(_corated_sum_names(self.similarity, self.min_support, self.shrinkage))
+        blocks = []
+        for name in self._term_names:
+            lname, rname = _SUM_FACTORS[name]
+            row = [zero, zero, zero]
+            row[place[rname]] = F[lname]
+            blocks.append(sp.hstack(row, format="csr"))
+        self._P = sp.vstack(blocks, format="csr")
+
+        # Y: for each y, the x's that rated it (candidate neighbours), with the
+        # value that enters the weighted average and the rating's position.
+        if self.centering == "none":
+            val = r
+        elif self.centering == "mean":
+            val = r - self._x_mean[xi]
+        else:
+            val = r - (self.global_mean_ + self._bx[xi] + self._by[yi])
         self._Yval = sp.csr_matrix((val, (yi, xi)), shape=(ny, nx))
         self._Ypos = sp.csr_matrix((pos + 1.0, (yi, xi)), shape=(ny, nx))  # +1: keep zeros stored
         for M in (self._Yval, self._Ypos):
@@ -182,21 +184,6 @@ class _NeighbourhoodCF(RecommenderMixin):
         return self
 
     # ------------------------------------------------------------- similarity
-    def _terms(self):
-        """The co-rated sums a similarity needs: name -> (left factor, right factor)."""
-        kind = self.similarity
-        terms = {}
-        if kind in ("pearson", "jaccard") or self.min_support > 1 or self.shrinkage > 0:
-            terms["n"] = ("B", "B")  # number of co-rated entries
-        if kind != "jaccard":
-            terms["prods"] = ("V", "V")  # sum r_a r_b
-            terms["sqa"] = ("V2", "B")  # sum r_a^2 over co-rated
-            terms["sqb"] = ("B", "V2")  # sum r_b^2 over co-rated
-        if kind == "pearson":
-            terms["sa"] = ("V", "B")  # sum r_a over co-rated
-            terms["sb"] = ("B", "V")  # sum r_b over co-rated
-        return terms
-
     def _right_operand(self, b, a):
         """Z[b].T for blocks of targets drawn from ``a``: dense or sparse CSR.
 
@@ -212,10 +199,11 @@ class _NeighbourhoodCF(RecommenderMixin):
     def _similarity_block(self, a, b, right=None):
         """Dense similarities between entity rows ``a`` and ``b`` (co-rated semantics).
 
-        The definitions are those of :func:`mathrec.similarity.similarity_matrix`.
+        The co-rated sums come from one sparse product; the similarities from
+        them are computed by :mod:`mathrec.similarity`, the function that
+        :func:`mathrec.similarity.similarity_matrix` uses.
         ``right`` is ``self._right_operand(b)`` when the caller reuses it.
         """
-        kind = self.similarity
         nx = self._x_count.size
         names = self._term_names
         rows = np.concatenate([np.asarray(a) + t * nx for t in range(len(names))])
@@ -225,30 +213,10 @@ class _NeighbourhoodCF(RecommenderMixin):
         if sp.issparse(block):
             block = block.toarray()
         T = dict(zip(names, block.reshape(len(names), len(a), len(b))))
-        need_n = "n" in T
-        n = T.get("n")
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if kind == "jaccard":
-                ca = self._x_count[a][:, None]
-                cb = self._x_count[b][None, :]
-                union = ca + cb - n
-                sim = np.where(union > 0, n / union, 0.0)
-            else:
-                prods, sqa, sqb = T["prods"], T["sqa"], T["sqb"]
-                if kind == "pearson":
-                    sa, sb = T["sa"], T["sb"]
-                    num = n * prods - sa * sb
-                    den = (n * sqa - sa**2) * (n * sqb - sb**2)
-                else:  # cosine, adjusted_cosine
-                    num = prods
-                    den = sqa * sqb
-                sim = np.where(den > 0, num / np.sqrt(np.where(den > 0, den, 1.0)), 0.0)
-                np.clip(sim, -1.0, 1.0, out=sim)
-        if need_n and self.min_support > 0:
-            sim[n < self.min_support] = 0.0
-        if self.shrinkage > 0:
-            sim *= np.maximum(n - 1.0, 0.0) / (np.maximum(n - 1.0, 0.0) + self.shrinkage)
-        return sim
+        return _from_corated_sums(
+            self.similarity, T, self._x_count[a], self._x_count[b],
+            min_support=int(self.min_support), shrinkage=float(self.shrinkage),
+        )
 
     # ------------------------------------------------------------- prediction
     def _estimate(self, x, y, *, return_weight=False):
@@ -472,9 +440,15 @@ _DOC_PARAMS = r"""
     ----------
     k : int, default 40
         Largest number of neighbours :math:`k` that enter a prediction.
-    similarity : {{"cosine", "pearson", "adjusted_cosine", "jaccard"}}, default "cosine"
+    similarity : {{"cosine", "pearson", "adjusted_cosine", "pearson_baseline", "jaccard", \
+"msd"}}, default "cosine"
         Similarity between two {entities}, computed on their co-rated
-        {others} only (see Notes).
+        {others} only by :mod:`mathrec.similarity` (the definitions of
+        :func:`mathrec.similarity.similarity_matrix`; see Notes).
+        ``"msd"`` is Surprise's default, :math:`1/(1+\mathrm{{msd}})`;
+        ``"pearson_baseline"`` is Surprise's cosine of baseline residuals
+        (Surprise shrinks it with :math:`\lambda = 100` by default: pass
+        ``shrinkage=100`` for the same similarities).
     min_support : int, default 1
         Two {entities} with fewer than ``min_support`` co-rated {others} have
         similarity 0.
@@ -494,7 +468,8 @@ _DOC_PARAMS = r"""
     clip : bool, default True
         Clip predictions to the range of the training ratings.
     baseline_options : dict or None
-        ``reg_u``, ``reg_i``, ``n_epochs`` of the baseline (``centering="baseline"``);
+        ``reg_u``, ``reg_i``, ``n_epochs`` of the baseline (``centering="baseline"``
+        or ``similarity="pearson_baseline"``);
         defaults 15, 10, 10 as in :class:`mathrec.baselines.BaselineOnly`.
     recommend_by : {{"rating", "similarity"}}, default "rating"
         What ``recommend`` ranks items by: the predicted rating

@@ -29,18 +29,182 @@ __all__ = [
     "jaccard",
     "pearson",
     "similarity_matrix",
+    "CORATED_KINDS",
     "SIMILARITY_KINDS",
 ]
 
+# ----------------------------------------------------------------------------
+# the co-rated measures: one function each, registered with the sums it needs
+# ----------------------------------------------------------------------------
+#: How each co-rated sum of a pair (a, b) is computed: the left and right
+#: factor of one sparse product, with V the (prepared) values, B the 0/1
+#: indicator of the stored entries and V2 the squared values. For example
+#: ``sqa`` = V2 B^T = sum over the co-rated entries of r_a^2.
+_SUM_FACTORS = {
+    "n": ("B", "B"),  # |I_ab|, the number of co-rated entries
+    "prods": ("V", "V"),  # sum r_a r_b
+    "sqa": ("V2", "B"),  # sum r_a^2
+    "sqb": ("B", "V2"),  # sum r_b^2
+    "sa": ("V", "B"),  # sum r_a
+    "sb": ("B", "V"),  # sum r_b
+}
+
+_MEASURES = {}
+
+
+def _measure(name, needs, values="raw"):
+    r"""Register a co-rated similarity: ``f(sums, counts_a, counts_b) -> array``.
+
+    ``needs`` names the co-rated sums it reads (keys of ``_SUM_FACTORS``);
+    ``values`` says what the sums are taken of: ``"raw"`` ratings,
+    ``"other_mean"`` (ratings centred on the mean of the other axis, the
+    adjusted cosine) or ``"baseline"`` (residuals from :math:`\mu+b_u+b_i`).
+    Adding a measure to :func:`similarity_matrix` and to the neighbourhood
+    models is one registered function.
+    """
+
+    def register(f):
+        _MEASURES[name] = (f, tuple(needs), values)
+        return f
+
+    return register
+
+
+def _cosine_of_sums(T):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        den = T["sqa"] * T["sqb"]
+        out = np.where(den > 0, T["prods"] / np.sqrt(np.where(den > 0, den, 1.0)), 0.0)
+    return np.clip(out, -1.0, 1.0, out=out)
+
+
+@_measure("cosine", ("prods", "sqa", "sqb"))
+def _sim_cosine(T, ca, cb):
+    """Cosine over the co-rated entries."""
+    return _cosine_of_sums(T)
+
+
+@_measure("pearson", ("n", "prods", "sqa", "sqb", "sa", "sb"))
+def _sim_pearson(T, ca, cb):
+    """Pearson over the co-rated entries, centred by the co-rated means."""
+    n, sa, sb = T["n"], T["sa"], T["sb"]
+    num = n * T["prods"] - sa * sb
+    va = n * T["sqa"] - sa**2
+    vb = n * T["sqb"] - sb**2
+    # a constant co-rated vector has variance 0 up to rounding
+    va[va <= 1e-12 * n * T["sqa"]] = 0.0
+    vb[vb <= 1e-12 * n * T["sqb"]] = 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        den = va * vb
+        out = np.where(den > 0, num / np.sqrt(np.where(den > 0, den, 1.0)), 0.0)
+    return np.clip(out, -1.0, 1.0, out=out)
+
+
+@_measure("adjusted_cosine", ("prods", "sqa", "sqb"), values="other_mean")
+def _sim_adjusted_cosine(T, ca, cb):
+    """Cosine over the co-rated entries of ratings centred on the other axis' means."""
+    return _cosine_of_sums(T)
+
+
+@_measure("pearson_baseline", ("prods", "sqa", "sqb"), values="baseline")
+def _sim_pearson_baseline(T, ca, cb):
+    """Cosine over the co-rated entries of the baseline residuals (Surprise's pearson_baseline)."""
+    return _cosine_of_sums(T)
+
+
+@_measure("jaccard", ("n",))
+def _sim_jaccard(T, ca, cb):
+    """|I_a & I_b| / |I_a | I_b|."""
+    n = T["n"]
+    union = ca[:, None] + cb[None, :] - n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(union > 0, n / np.where(union > 0, union, 1.0), 0.0)
+
+
+@_measure("msd", ("n", "prods", "sqa", "sqb"))
+def _sim_msd(T, ca, cb):
+    """1 / (1 + mean squared difference over the co-rated entries)."""
+    n = T["n"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        msd = np.where(n > 0, (T["sqa"] + T["sqb"] - 2.0 * T["prods"]) / np.where(n > 0, n, 1.0), 0.0)
+    return np.where(n > 0, 1.0 / (1.0 + np.maximum(msd, 0.0)), 0.0)
+
+
+#: The co-rated measures, computed by both :func:`similarity_matrix` and the
+#: neighbourhood models (:class:`mathrec.UserKNN`, :class:`mathrec.ItemKNN`).
+CORATED_KINDS = tuple(_MEASURES)
+
 #: The values accepted by ``similarity_matrix(kind=...)``.
-SIMILARITY_KINDS = (
-    "cosine",
-    "pearson",
-    "adjusted_cosine",
-    "jaccard",
-    "msd",
-    "cosine_full",
-)
+SIMILARITY_KINDS = CORATED_KINDS + ("cosine_full",)
+
+
+def _corated_sum_names(kind, min_support, shrinkage):
+    """The co-rated sums that ``kind`` needs, with ``n`` when support or shrinkage need it."""
+    needs = _MEASURES[kind][1]
+    if "n" not in needs and (min_support > 1 or shrinkage > 0):
+        needs = ("n",) + needs
+    return needs
+
+
+def _from_corated_sums(kind, T, counts_a, counts_b, *, min_support=1, shrinkage=0.0):
+    """Turn the co-rated sums of a block of pairs into their similarities.
+
+    The one implementation of every co-rated measure: :func:`similarity_matrix`
+    and the neighbourhood models both call it.
+
+    Parameters
+    ----------
+    kind : str
+        A key of ``CORATED_KINDS``.
+    T : dict of str to ndarray of shape (n_a, n_b)
+        The sums named by :func:`_corated_sum_names` (see ``_SUM_FACTORS``).
+    counts_a, counts_b : ndarray of shape (n_a,) and (n_b,)
+        Number of entries rated by each row of the block (for Jaccard's union).
+    min_support, shrinkage
+        As in :func:`similarity_matrix`.
+    """
+    sim = _MEASURES[kind][0](T, counts_a, counts_b)
+    n = T.get("n")
+    if shrinkage > 0:
+        nm1 = np.maximum(n - 1.0, 0.0)
+        sim = sim * (nm1 / (nm1 + shrinkage))
+    if n is not None:
+        sim[n < max(min_support, 1)] = 0.0
+    # without n, a pair with nothing in common has zero sums, hence similarity 0
+    return sim
+
+
+def _corated_values(X, kind, baseline=None):
+    r"""The values whose co-rated sums ``kind`` takes; rows of ``X`` are the entities compared.
+
+    ``"other_mean"``: every entry centred on its column's mean (the mean of
+    the other axis: user means when items are compared); ``"baseline"``: the
+    residual :math:`r - (\mu + b_{row} + b_{col})` with ``baseline = (mu,
+    b_rows, b_cols)``. The sparsity pattern is kept (a residual of exactly 0
+    is still a stored, co-rated entry).
+    """
+    how = _MEASURES[kind][2]
+    if how == "raw":
+        return X
+    V = X.copy()
+    rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+    if how == "other_mean":
+        counts = np.bincount(X.indices, minlength=X.shape[1]).astype(float)
+        sums = np.bincount(X.indices, weights=X.data, minlength=X.shape[1])
+        means = _divide(sums, counts)
+        V.data = X.data - means[X.indices]
+    else:
+        mu, b_rows, b_cols = baseline
+        V.data = X.data - (mu + b_rows[rows] + b_cols[X.indices])
+    return V
+
+
+def _corated_factors(V):
+    """The three factors of the co-rated sums: values, indicator, squares (CSR)."""
+    B = V.copy()
+    B.data = np.ones_like(B.data)  # the indicator keeps explicit zeros as "rated"
+    V2 = V.copy()
+    V2.data = V.data**2
+    return {"V": V, "B": B, "V2": V2}
 
 
 # ----------------------------------------------------------------------------
@@ -384,6 +548,33 @@ def _default_chunk(n):
     return max(1, (1 << 22) // max(n, 1))
 
 
+def _check_baseline(baseline, X):
+    """``(mu, b_users, b_items)`` for pearson_baseline: given, or fitted on ``X`` (users x items)."""
+    n_users, n_items = X.shape
+    if baseline is None:
+        from mathrec.baselines import _fit_biases  # the baseline of BaselineOnly, its defaults
+
+        coo = X.tocoo()
+        return _fit_biases(coo.row, coo.col, coo.data, n_users, n_items, 15.0, 10.0, 10)
+    try:
+        mu, b_users, b_items = baseline
+        mu = float(mu)
+        b_users = np.asarray(b_users, dtype=float)
+        b_items = np.asarray(b_items, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            "baseline must be a tuple (mu, b_users, b_items) of a number and two arrays"
+        ) from exc
+    if b_users.shape != (n_users,) or b_items.shape != (n_items,):
+        raise ValueError(
+            f"baseline biases must have shapes ({n_users},) and ({n_items},), "
+            f"got {b_users.shape} and {b_items.shape}"
+        )
+    if not (np.isfinite(mu) and np.isfinite(b_users).all() and np.isfinite(b_items).all()):
+        raise ValueError("baseline contains NaN or infinity")
+    return mu, b_users, b_items
+
+
 def similarity_matrix(
     R,
     kind="cosine",
@@ -393,6 +584,7 @@ def similarity_matrix(
     shrinkage=0.0,
     chunk_size=None,
     dtype=np.float64,
+    baseline=None,
 ):
     r"""All pairwise similarities between the users (or the items) of a rating matrix.
 
@@ -406,7 +598,8 @@ def similarity_matrix(
         rating -- an explicitly stored 0 too (a rating of 0 on a 0-5 scale is a
         rating) -- and every entry that is not stored is missing. For a dense
         array, zeros are taken as missing. Duplicate stored entries are an error.
-    kind : {"cosine", "pearson", "adjusted_cosine", "jaccard", "msd", "cosine_full"}
+    kind : {"cosine", "pearson", "adjusted_cosine", "pearson_baseline", "jaccard", "msd", \
+"cosine_full"}
         The measure; see Notes. Default ``"cosine"`` (over co-rated items).
     axis : {"users", "items"}
         Compare the rows (users, result ``n_users x n_users``) or the columns
@@ -426,6 +619,11 @@ def similarity_matrix(
     dtype : numpy float dtype, default float64
         dtype of the returned matrix (the computation is in float64;
         ``np.float32`` halves the memory of the result).
+    baseline : tuple (mu, b_users, b_items), optional
+        Only for ``kind="pearson_baseline"``: the baseline
+        :math:`b_{ui} = \mu + b_u + b_i` whose residuals are compared. By
+        default it is fitted on ``R`` as :class:`mathrec.baselines.BaselineOnly`
+        does (``reg_u=15, reg_i=10, n_epochs=10``, Surprise's defaults).
 
     Returns
     -------
@@ -443,8 +641,8 @@ def similarity_matrix(
     Raises
     ------
     ValueError
-        On a bad ``kind``, ``axis``, ``min_support``, ``shrinkage`` or
-        ``chunk_size``; on an empty ``R``, a non-finite rating, or a duplicate
+        On a bad ``kind``, ``axis``, ``min_support``, ``shrinkage``,
+        ``chunk_size`` or ``baseline``; on an empty ``R``, a non-finite rating, or a duplicate
         stored entry.
 
     Notes
@@ -483,11 +681,25 @@ def similarity_matrix(
     user's ratings, :math:`\bar r_u`, then the co-rated cosine is taken (for
     ``axis="users"`` the ratings are centred by the *item* means instead).
 
+    ``"pearson_baseline"`` -- Surprise's ``pearson_baseline`` (Koren 2010):
+    the co-rated cosine of the baseline residuals
+    :math:`e_{ui} = r_{ui} - (\mu + b_u + b_i)`,
+
+    .. math::
+
+        s_{uv} = \frac{\sum_{i \in I_{uv}} e_{ui} e_{vi}}
+        {\sqrt{\sum_{i \in I_{uv}} e_{ui}^2}\,\sqrt{\sum_{i \in I_{uv}} e_{vi}^2}} ;
+
+    Surprise multiplies it by the shrinkage factor below with
+    :math:`\lambda = 100` by default (pass ``shrinkage=100`` for the same).
+
     ``"jaccard"`` -- :math:`|I_{uv}| / |I_u \cup I_v|`: which items were rated,
     not how.
 
     ``"msd"`` -- Surprise's mean-squared-difference similarity (KNNBasic's
-    default): :math:`1 / (1 + \frac{1}{|I_{uv}|}\sum_{i \in I_{uv}} (r_{ui} - r_{vi})^2)`.
+    default): :math:`1 / (1 + \frac{1}{|I_{uv}|}\sum_{i \in I_{uv}} (r_{ui} - r_{vi})^2)`,
+    in :math:`(0, 1]`; it is never negative, so every co-rated pair is a
+    candidate neighbour.
 
     ``"cosine_full"`` -- plain cosine of the full rows, missing entries counted
     as 0: equals :func:`sklearn.metrics.pairwise.cosine_similarity`. It differs
@@ -505,7 +717,10 @@ def similarity_matrix(
     :math:`\sum_{I_{uv}} r_{ui} r_{vi} = (XX^T)_{uv}`,
     :math:`\sum_{I_{uv}} r_{ui}^2 = (X^{\circ 2} B^T)_{uv}`,
     :math:`\sum_{I_{uv}} r_{ui} = (XB^T)_{uv}` -- computed a block of rows at
-    a time; there is no Python loop over pairs.
+    a time; there is no Python loop over pairs. One private function turns
+    these sums into every co-rated measure, and the neighbourhood models
+    (:class:`mathrec.UserKNN`, :class:`mathrec.ItemKNN`) call the same
+    function on the blocks they need, so their similarities are these.
 
     References
     ----------
@@ -557,71 +772,34 @@ def similarity_matrix(
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
 
     X = _as_rating_matrix(R)
-
-    if kind == "adjusted_cosine":
-        # centre by the mean of the *other* axis: user means when comparing items
-        other = 1 if axis == "items" else 0  # axis of the sums: rows=users -> 1
-        counts = np.diff(X.indptr) if other == 1 else np.bincount(X.indices, minlength=X.shape[1])
-        sums = np.asarray(X.sum(axis=other)).ravel()
-        means = _divide(sums, counts.astype(float))
-        X = X.copy()
-        if other == 1:
-            X.data = X.data - np.repeat(means, np.diff(X.indptr))
-        else:
-            X.data = X.data - means[X.indices]
-
+    if kind == "pearson_baseline":
+        mu, b_users, b_items = _check_baseline(baseline, X)
     if axis == "items":
         X = X.T.tocsr()
         X.sort_indices()
-
     n = X.shape[0]
-    B = X.copy()
-    B.data = np.ones_like(B.data)  # the indicator keeps explicit zeros as "rated"
-    X2 = X.copy()
-    X2.data = X.data**2
-    BT = B.T.tocsc()
-    XT = X.T.tocsc()
-    X2T = X2.T.tocsc()
-    counts = np.diff(B.indptr).astype(float)  # |I_u|
-    norms_full = np.sqrt(np.asarray(X2.sum(axis=1)).ravel())
-
     step = chunk_size or _default_chunk(n)
     S = np.empty((n, n), dtype=dtype)
+
+    if kind == "cosine_full":
+        norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+        XT = X.T.tocsc()
+        for start in range(0, n, step):
+            rows = slice(start, min(n, start + step))
+            block = _divide((X[rows] @ XT).toarray(), norms[rows, None] * norms[None, :])
+            S[rows] = np.clip(block, -1.0, 1.0, out=block)
+        return S
+
+    if kind == "pearson_baseline":
+        baseline = (mu, b_users, b_items) if axis == "users" else (mu, b_items, b_users)
+    F = _corated_factors(_corated_values(X, kind, baseline))
+    counts = np.diff(X.indptr).astype(float)  # |I_u|
+    names = _corated_sum_names(kind, min_support, shrinkage)
+    right = {f: F[f].T.tocsc() for f in {_SUM_FACTORS[t][1] for t in names}}
     for start in range(0, n, step):
-        stop = min(n, start + step)
-        rows = slice(start, stop)
-        freq = (B[rows] @ BT).toarray()
-        if kind == "jaccard":
-            union = counts[rows, None] + counts[None, :] - freq
-            block = _divide(freq, union)
-        elif kind == "cosine_full":
-            prods = (X[rows] @ XT).toarray()
-            block = _divide(prods, norms_full[rows, None] * norms_full[None, :])
-            np.clip(block, -1.0, 1.0, out=block)
-        else:
-            prods = (X[rows] @ XT).toarray()
-            sqi = (X2[rows] @ BT).toarray()  # sum over I_uv of r_ui^2
-            sqj = (B[rows] @ X2T).toarray()  # sum over I_uv of r_vi^2
-            if kind in ("cosine", "adjusted_cosine"):
-                block = _divide(prods, np.sqrt(sqi * sqj))
-                np.clip(block, -1.0, 1.0, out=block)
-            elif kind == "msd":
-                msd = _divide(sqi + sqj - 2.0 * prods, freq)
-                block = np.where(freq > 0, 1.0 / (1.0 + np.maximum(msd, 0.0)), 0.0)
-            else:  # pearson over co-rated items, co-rated means
-                si = (X[rows] @ BT).toarray()  # sum over I_uv of r_ui
-                sj = (B[rows] @ XT).toarray()  # sum over I_uv of r_vi
-                num = freq * prods - si * sj
-                vi = freq * sqi - si**2
-                vj = freq * sqj - sj**2
-                # a constant co-rated vector has variance 0 up to rounding
-                vi[vi <= 1e-12 * freq * sqi] = 0.0
-                vj[vj <= 1e-12 * freq * sqj] = 0.0
-                block = _divide(num, np.sqrt(vi * vj))
-                np.clip(block, -1.0, 1.0, out=block)
-        if shrinkage > 0:
-            nm1 = np.maximum(freq - 1.0, 0.0)
-            block *= _divide(nm1, nm1 + shrinkage)
-        block[freq < max(min_support, 1)] = 0.0
-        S[rows] = block
+        rows = slice(start, min(n, start + step))
+        T = {t: (F[_SUM_FACTORS[t][0]][rows] @ right[_SUM_FACTORS[t][1]]).toarray()
+             for t in names}
+        S[rows] = _from_corated_sums(kind, T, counts[rows], counts,
+                                     min_support=min_support, shrinkage=shrinkage)
     return S

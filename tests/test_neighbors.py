@@ -162,20 +162,70 @@ def test_chunking_does_not_change_results(cls):
     np.testing.assert_allclose(one, ref[:40], rtol=0, atol=1e-12)
 
 
-@pytest.mark.parametrize("kind", ["cosine", "pearson", "adjusted_cosine", "jaccard"])
+def _tenths(seed, n_users=40, n_items=30, density=0.3):
+    """Ratings in {0.4, ..., 0.8}: not exact in binary, so sums carry rounding noise."""
+    rng = np.random.default_rng(seed)
+    mask = rng.random((n_users, n_items)) < density
+    u, i = np.nonzero(mask)
+    r = rng.integers(4, 9, u.size) / 10.0
+    return pd.DataFrame({"user": u, "item": i, "rating": r})
+
+
+@pytest.mark.parametrize("kind", mathrec.similarity.CORATED_KINDS)
 @pytest.mark.parametrize("cls", [UserKNN, ItemKNN])
-def test_similarity_blocks_match_similarity_matrix(kind, cls):
-    similarity = pytest.importorskip("mathrec.similarity")
-    df = _random_ratings(11, n_users=15, n_items=12, density=0.4)
-    m = cls(similarity=kind, min_support=2, shrinkage=3.0).fit(df)
-    inter = m.interactions_
-    R = inter.to_csr()
-    axis = "users" if cls is UserKNN else "items"
-    S = similarity.similarity_matrix(R, kind=kind, axis=axis, min_support=2, shrinkage=3.0)
-    n = S.shape[0]
-    block = m._similarity_block(np.arange(n), np.arange(n))
-    off = ~np.eye(n, dtype=bool)  # the diagonal is never used as a neighbour
-    np.testing.assert_allclose(block[off], np.asarray(S)[off], rtol=0, atol=1e-12)
+@pytest.mark.parametrize("data, support", [
+    ("halves", (1, 0.0)), ("halves", (2, 3.0)), ("uniform", (1, 0.0)), ("tenths", (1, 0.0)),
+    ("tenths", (3, 100.0)),
+])
+def test_similarity_blocks_match_similarity_matrix(kind, cls, data, support):
+    """One engine: the model's neighbour similarities are similarity_matrix's, for every kind."""
+    similarity = mathrec.similarity
+    min_support, shrinkage = support
+    if data == "tenths":
+        frames = [_tenths(seed) for seed in (2, 3, 7)]
+    else:
+        frames = [_random_ratings(11, n_users=15, n_items=12, density=0.4, halves=data == "halves")]
+    for df in frames:
+        m = cls(similarity=kind, min_support=min_support, shrinkage=shrinkage).fit(df)
+        R = m.interactions_.to_csr()
+        axis = "users" if cls is UserKNN else "items"
+        S = similarity.similarity_matrix(R, kind=kind, axis=axis, min_support=min_support,
+                                         shrinkage=shrinkage)
+        n = S.shape[0]
+        block = m._similarity_block(np.arange(n), np.arange(n))
+        off = ~np.eye(n, dtype=bool)  # the diagonal is never used as a neighbour
+        np.testing.assert_allclose(block[off], np.asarray(S)[off], rtol=0, atol=1e-12)
+        # a co-rated vector constant up to rounding is constant in both: exact zeros agree
+        np.testing.assert_array_equal(block[off] == 0, S[off] == 0)
+
+
+def test_pearson_constant_up_to_rounding_is_constant():
+    """A neighbour whose co-rated ratings are constant (0.7, 0.7, ...) has Pearson 0, not noise."""
+    df = _tenths(7)
+    m = UserKNN(k=40, similarity="pearson").fit(df)
+    S = mathrec.similarity.similarity_matrix(m.interactions_.to_csr(), "pearson")
+    users = m.interactions_.users
+    items = m.interactions_.items
+    seen = set(zip(df.user, df.item))
+    pairs = [(u, i) for u in users for i in items if (u, i) not in seen]
+    pu, pi = zip(*pairs)
+    got, details = m.predict(pu, pi, return_details=True)
+    # brute force with the documented definition: KNNBasic on similarity_matrix
+    R = m.interactions_.to_csr().toarray()
+    rated = m.interactions_.to_csr().toarray() != 0
+    rated[m.interactions_.user_idx, m.interactions_.item_idx] = True
+    want = []
+    for u, i in pairs:
+        a = int(np.flatnonzero(users == u)[0])
+        j = int(np.flatnonzero(items == i)[0])
+        nb = [v for v in np.flatnonzero(rated[:, j]) if v != a and S[a, v] > 0]
+        nb = sorted(nb, key=lambda v: -S[a, v])[:40]
+        if not nb:
+            want.append(m.global_mean_)
+        else:
+            w = np.array([S[a, v] for v in nb])
+            want.append(float(w @ R[nb, j] / w.sum()))
+    np.testing.assert_allclose(got, np.clip(want, *m.rating_range_), rtol=0, atol=1e-9)
 
 
 # --------------------------------------------------------------- worked toy example
@@ -238,7 +288,7 @@ def test_unknown_ids():
     ({"k": 0}, "k must be an integer >= 1, got 0"),
     ({"k": 2.5}, "k must be an integer"),
     ({"min_k": 0}, "min_k"),
-    ({"similarity": "msd"}, "similarity must be one of"),
+    ({"similarity": "cosine_full"}, "similarity must be one of"),
     ({"centering": "z"}, "centering must be one of"),
     ({"shrinkage": -1}, "shrinkage must be"),
     ({"baseline_options": {"reg": 1}}, "unknown keys"),

@@ -27,7 +27,7 @@ VECTOR_FUNCS = [cosine, pearson, jaccard]
 # ----------------------------------------------------------------------------
 # independent reference: Surprise's algorithm (loops over items, then pairs)
 # ----------------------------------------------------------------------------
-def _reference(R, kind, min_support=1, shrinkage=0.0):
+def _reference(R, kind, min_support=1, shrinkage=0.0, baseline=None):
     """Brute-force pairwise similarities over co-rated entries of a dict-of-rows.
 
     Mirrors the loops of Surprise's ``similarities.pyx`` (but with the
@@ -59,6 +59,13 @@ def _reference(R, kind, min_support=1, shrinkage=0.0):
                 s = 1.0 / (((x - y) ** 2).mean() + 1.0)
             elif kind == "jaccard":
                 s = m / len(set(rows[u]) | set(rows[v]))
+            elif kind == "pearson_baseline":
+                # Surprise: residuals from the baseline, no re-centring
+                mu, bu, bi = baseline
+                du = x - (mu + bu[u] + bi[common])
+                dv = y - (mu + bu[v] + bi[common])
+                den = math.sqrt((du**2).sum() * (dv**2).sum())
+                s = (du * dv).sum() / den if den > 0 else 0.0
             else:
                 raise AssertionError(kind)
             if shrinkage:
@@ -265,10 +272,57 @@ def test_matrix_matches_surprise_style_reference(seed, kind, axis):
     np.testing.assert_allclose(got, ref, atol=1e-10)
 
 
-@pytest.mark.parametrize("kind", ["cosine", "pearson", "msd", "jaccard"])
+def _als_baseline(R, reg_u=15.0, reg_i=10.0, n_epochs=10):
+    """Surprise's ``baseline_als``, written out: b_i then b_u, n_epochs times."""
+    R = sp.csr_matrix(R)
+    coo = R.tocoo()
+    mu = coo.data.mean()
+    bu, bi = np.zeros(R.shape[0]), np.zeros(R.shape[1])
+    for _ in range(n_epochs):
+        bi = np.array([sum(r - mu - bu[a] for a, r in zip(coo.row[coo.col == j], coo.data[coo.col == j]))
+                       / (reg_i + np.sum(coo.col == j)) for j in range(R.shape[1])])
+        bu = np.array([sum(r - mu - bi[b] for b, r in zip(coo.col[coo.row == a], coo.data[coo.row == a]))
+                       / (reg_u + np.sum(coo.row == a)) for a in range(R.shape[0])])
+    return mu, bu, bi
+
+
+@pytest.mark.parametrize("seed", range(2))
+@pytest.mark.parametrize("shrinkage", [0.0, 100.0])
+def test_pearson_baseline_matches_reference(seed, shrinkage):
+    R = _random_ratings(seed, density=0.5)
+    mu, bu, bi = _als_baseline(R)
+    got = similarity_matrix(R, "pearson_baseline", shrinkage=shrinkage)
+    np.testing.assert_allclose(got, _reference(R, "pearson_baseline", shrinkage=shrinkage,
+                                               baseline=(mu, bu, bi)), atol=1e-10)
+    got_items = similarity_matrix(R, "pearson_baseline", "items", shrinkage=shrinkage)
+    ref_items = _reference(R.T, "pearson_baseline", shrinkage=shrinkage, baseline=(mu, bi, bu))
+    np.testing.assert_allclose(got_items, ref_items, atol=1e-10)
+    # a baseline given explicitly is used as it is
+    zero = (0.0, np.zeros(R.shape[0]), np.zeros(R.shape[1]))
+    np.testing.assert_allclose(similarity_matrix(R, "pearson_baseline", baseline=zero),
+                               similarity_matrix(R, "cosine"), atol=1e-12)
+
+
+def test_msd_is_one_over_one_plus_mean_squared_difference():
+    R = sp.csr_matrix(np.array([[5.0, 3.0, 0.0], [4.0, 1.0, 2.0], [0.0, 0.0, 1.0]]))
+    S = similarity_matrix(R, "msd")
+    assert S[0, 1] == pytest.approx(1 / (1 + ((5 - 4) ** 2 + (3 - 1) ** 2) / 2))  # 0.2857
+    assert S[0, 2] == 0.0  # nothing co-rated
+    assert S[1, 2] == pytest.approx(1 / (1 + 1))
+
+
+def test_bad_baseline():
+    R = _random_ratings(0)
+    with pytest.raises(ValueError, match="baseline biases must have shapes"):
+        similarity_matrix(R, "pearson_baseline", baseline=(3.0, np.zeros(2), np.zeros(2)))
+    with pytest.raises(ValueError, match="baseline must be a tuple"):
+        similarity_matrix(R, "pearson_baseline", baseline=3.0)
+
+
+@pytest.mark.parametrize("kind", ["cosine", "pearson", "msd", "jaccard", "pearson_baseline"])
 def test_min_support_and_shrinkage_match_reference(kind):
     R = _random_ratings(7, density=0.5)
-    ref = _reference(R, kind, min_support=4, shrinkage=25.0)
+    ref = _reference(R, kind, min_support=4, shrinkage=25.0, baseline=_als_baseline(R))
     got = similarity_matrix(R, kind, min_support=4, shrinkage=25.0)
     np.testing.assert_allclose(got, ref, atol=1e-10)
     n_common = (R != 0).astype(float) @ (R != 0).astype(float).T
@@ -446,7 +500,7 @@ def test_matrix_bad_R():
 # ----------------------------------------------------------------------------
 # Surprise itself, when installed (benchmarks/requirements.txt)
 # ----------------------------------------------------------------------------
-@pytest.mark.parametrize("name", ["cosine", "pearson", "msd"])
+@pytest.mark.parametrize("name", ["cosine", "pearson", "msd", "pearson_baseline"])
 @pytest.mark.parametrize("user_based", [True, False])
 @pytest.mark.parametrize("min_support", [1, 3])
 def test_matches_surprise_off_the_diagonal(name, user_based, min_support):
@@ -463,7 +517,12 @@ def test_matches_surprise_off_the_diagonal(name, user_based, min_support):
     X = sp.csr_matrix((df["rating"].to_numpy(), (rows, cols)), shape=(trainset.n_users, trainset.n_items))
     algo = KNNBasic(sim_options={"name": name, "user_based": user_based, "min_support": min_support}, verbose=False)
     algo.trainset = trainset
+    shrinkage = 0.0
+    if name == "pearson_baseline":
+        algo.bu = algo.bi = None  # what fit() sets before computing the ALS baseline
+        shrinkage = 100.0  # Surprise's default for pearson_baseline
     expected = algo.compute_similarities()
-    got = similarity_matrix(X, name, "users" if user_based else "items", min_support=min_support)
+    got = similarity_matrix(X, name, "users" if user_based else "items", min_support=min_support,
+                            shrinkage=shrinkage)
     off = ~np.eye(expected.shape[0], dtype=bool)
     np.testing.assert_allclose(got[off], expected[off], rtol=0, atol=1e-12)
