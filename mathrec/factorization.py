@@ -42,6 +42,7 @@ from ._base import (
     check_random_state,
 )
 from .data import Interactions, as_interactions
+from .linalg import truncated_svd
 
 __all__ = ["PureSVD", "BiasedMF", "ALS", "ImplicitALS"]
 
@@ -162,8 +163,9 @@ class PureSVD(_FactorModel):
         components of $R_0$.  The centred matrix is dense, so it is never
         formed: ARPACK sees it only through a
         :class:`scipy.sparse.linalg.LinearOperator`.
-    random_state : int, RandomState or None, default None
-        Seeds ARPACK's starting vector, which makes the signs reproducible.
+    random_state : None, int, RandomState or Generator, default None
+        Seeds ARPACK's starting vector (see :func:`mathrec.linalg.truncated_svd`,
+        which computes the factorisation).
 
     Attributes
     ----------
@@ -191,6 +193,9 @@ class PureSVD(_FactorModel):
     $k$ right singular vectors.  The operator applies
     $Xv = R_0 v - \mathbf 1 (c^\top v)$ and $X^\top w = R_0^\top w - c
     (\mathbf 1^\top w)$: two sparse products, never a dense matrix.
+    The factorisation is :func:`mathrec.linalg.truncated_svd` of that
+    operator, with its sign convention (the largest entry of each column of
+    $U_k$ is positive).
 
     Taught in chapter 3 (matrix factorisation).
 
@@ -259,14 +264,9 @@ class PureSVD(_FactorModel):
         X = spla.LinearOperator(
             (m, n), matvec=matvec, rmatvec=rmatvec, matmat=matmat, rmatmat=rmatmat, dtype=np.float64
         )
-        v0 = rng.uniform(-1.0, 1.0, size=min(m, n))
-        U, s, Vt = spla.svds(X, k=k, v0=v0)
-        order = np.argsort(-s, kind="stable")
-        U, s, Vt = U[:, order], s[order], Vt[order]
-        # fix signs: the largest-magnitude entry of each right singular vector is positive
-        flip = np.sign(Vt[np.arange(k), np.argmax(np.abs(Vt), axis=1)])
-        flip[flip == 0] = 1.0
-        U, Vt = U * flip, Vt * flip[:, None]
+        # the truncated SVD of chapter 4 (one sign convention: the largest entry
+        # of each left singular vector is positive)
+        U, s, Vt = truncated_svd(X, k, random_state=rng)
         self.singular_values_ = s
         self.user_factors_ = U * s
         self.item_factors_ = Vt.T.copy()

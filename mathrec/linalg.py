@@ -18,6 +18,7 @@ import numbers
 
 import numpy as np
 import scipy.sparse as sp
+import scipy.sparse.linalg as spla
 
 __all__ = [
     "approximation_error",
@@ -29,6 +30,12 @@ __all__ = [
 
 
 def _as_matrix(R, name="R", allow_sparse=True):
+    if isinstance(R, spla.LinearOperator):
+        if allow_sparse:
+            if len(R.shape) != 2 or 0 in R.shape:
+                raise ValueError(f"{name} is empty (shape {R.shape})")
+            return R
+        R = R @ np.eye(R.shape[1])
     if sp.issparse(R):
         if not allow_sparse:
             R = R.toarray()
@@ -154,20 +161,46 @@ def svd(R, full_matrices=False):
     return U, s, Vt
 
 
-def truncated_svd(R, k):
+def _svds_signed(A, k, random_state):
+    """ARPACK's ``k`` largest singular triplets of a sparse matrix or operator, sorted, signed."""
+    from mathrec._base import check_random_state
+
+    if k >= min(A.shape):
+        raise ValueError(
+            f"k must be smaller than min(R.shape) = {min(A.shape)} for a sparse matrix "
+            f"or LinearOperator with a random_state, got {k}"
+        )
+    v0 = check_random_state(random_state).uniform(-1.0, 1.0, size=min(A.shape))
+    U, s, Vt = spla.svds(A, k=k, v0=v0, solver="arpack")
+    order = np.argsort(-s, kind="stable")
+    U, s, Vt = U[:, order], s[order], Vt[order]
+    U, Vt = _flip_signs(U, Vt)
+    return U, s, Vt
+
+
+def truncated_svd(R, k, *, random_state=None):
     r"""The :math:`k` largest singular triplets, :math:`R \approx U_k \Sigma_k V_k^T`.
 
     Taught in chapter 4; used for matrix factorisation in chapter 3.
 
     Parameters
     ----------
-    R : array_like or scipy.sparse matrix of shape (m, n)
+    R : array_like, scipy.sparse matrix or scipy.sparse.linalg.LinearOperator of shape (m, n)
         Dense input goes through :func:`numpy.linalg.svd`; sparse input stays
         sparse and goes through :func:`scipy.sparse.linalg.svds` (ARPACK) with
         a fixed start vector, so repeated calls give the same result. Sparse
         input with ``k == min(m, n)`` (beyond ARPACK's reach) is made dense.
+        A ``LinearOperator`` (a matrix known only through its products, such
+        as a centred sparse matrix that is never formed) goes to ARPACK.
     k : int
-        Number of components, ``1 <= k <= min(m, n)``.
+        Number of components, ``1 <= k <= min(m, n)`` (``k < min(m, n)`` for
+        a ``LinearOperator``).
+    random_state : None, int, numpy.random.RandomState or numpy.random.Generator
+        Draws ARPACK's start vector (uniform on :math:`[-1, 1]`) for sparse
+        and operator input (:func:`mathrec._base.check_random_state`). ``None``
+        (the default) uses a fixed start vector for sparse input. The singular
+        values and, with the sign convention, the vectors do not depend on the
+        start vector beyond rounding (for distinct singular values).
 
     Returns
     -------
@@ -202,6 +235,9 @@ def truncated_svd(R, k):
     """
     A = _as_matrix(R)
     k = _check_k(k, min(A.shape))
+    if isinstance(A, spla.LinearOperator) or (random_state is not None and sp.issparse(A)):
+        return _svds_signed(A, k, random_state)
+
     if sp.issparse(A) and k < min(A.shape):
         from scipy.sparse.linalg import svds
 

@@ -400,3 +400,20 @@ def test_accuracy_band_on_movielens(ml_split):
     assert test_rmse(BiasedMF(reg_all=0.1, n_epochs=60, random_state=0)) == pytest.approx(0.8525, abs=0.005)
     assert test_rmse(ALS(n_factors=10, n_iter=15, regularization=0.1, random_state=0)) == pytest.approx(
         0.8789, abs=0.005)
+
+
+def test_puresvd_is_linalg_truncated_svd():
+    """PureSVD's factors are mathrec.linalg.truncated_svd's, with its sign convention."""
+    from mathrec.linalg import truncated_svd
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"user": rng.integers(0, 30, 200), "item": rng.integers(0, 20, 200),
+                       "rating": rng.integers(1, 6, 200).astype(float)}).drop_duplicates(["user", "item"])
+    for center in (None, "item"):
+        m = PureSVD(n_factors=3, center=center, random_state=0).fit(df)
+        R = m.interactions_.to_csr().toarray()
+        X = R - (R.mean(axis=0) if center else 0.0)
+        U, s, Vt = truncated_svd(X, 3)
+        np.testing.assert_allclose(m.singular_values_, s, rtol=1e-10)
+        np.testing.assert_allclose(m.user_factors_, U * s, atol=1e-8)
+        np.testing.assert_allclose(m.item_factors_, Vt.T, atol=1e-8)

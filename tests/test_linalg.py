@@ -215,3 +215,26 @@ def test_svd_of_the_chapter_4_matrix_has_basis_independent_outputs():
         mag = np.abs(U[:, j])
         first = np.flatnonzero(mag >= mag.max() - 1e-9)[0]
         assert U[first, j] > 0
+
+
+def test_truncated_svd_takes_a_linear_operator_and_a_random_state():
+    import scipy.sparse.linalg as spla
+
+    R = sp.random(40, 25, density=0.2, random_state=1, format="csr")
+    c = np.asarray(R.mean(axis=0)).ravel()
+    op = spla.LinearOperator(R.shape, matvec=lambda v: R @ v - c @ v,
+                             rmatvec=lambda w: R.T @ w - c * w.sum(), dtype=float)
+    dense = R.toarray() - c
+    U, s, Vt = truncated_svd(op, 4, random_state=np.random.RandomState(3))
+    Ud, sd, Vtd = truncated_svd(dense, 4)
+    np.testing.assert_allclose(s, sd, rtol=1e-10)
+    # one sign convention for every input: the same vectors, not only up to sign
+    np.testing.assert_allclose(U, Ud, atol=1e-8)
+    np.testing.assert_allclose(Vt, Vtd, atol=1e-8)
+    # the start vector changes nothing but rounding
+    U2, s2, _ = truncated_svd(R, 4, random_state=np.random.default_rng(5))
+    U3, s3, _ = truncated_svd(R, 4)
+    np.testing.assert_allclose(s2, s3, rtol=1e-10)
+    np.testing.assert_allclose(U2, U3, atol=1e-8)
+    with pytest.raises(ValueError, match="smaller than min"):
+        truncated_svd(op, 25)
