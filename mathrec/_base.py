@@ -304,13 +304,19 @@ class ParamsMixin:
         return f"{type(self).__name__}({params})"
 
 
+#: Scores held at once by ``recommend`` for a block of users (float64 numbers, 32 MiB).
+_SCORE_BLOCK_FLOATS = 1 << 22
+
+
 class RecommenderMixin(ParamsMixin):
     """Give an estimator ``recommend(user, n, exclude_seen)`` from one hook.
 
     A subclass implements ``_score_items(user_index)``, returning a float array
     of length ``n_items`` (one score per internal item index; ``-inf`` or NaN
     means "cannot be recommended"), and keeps the fitted
-    :class:`mathrec.data.Interactions` in ``self.interactions_``.
+    :class:`mathrec.data.Interactions` in ``self.interactions_``. For speed it
+    may also implement ``_score_block(user_indices)``, the same scores for a
+    block of users at once (an array ``(n_block, n_items)``).
 
     Notes
     -----
@@ -337,51 +343,118 @@ class RecommenderMixin(ParamsMixin):
     def _score_items(self, user_index):  # pragma: no cover - interface
         raise NotImplementedError
 
+    def _score_block(self, user_indices):
+        """Scores of every item for a block of users: an array ``(len(user_indices), n_items)``.
+
+        The default stacks ``_score_items`` user by user; models override it
+        with one vectorised computation for the whole block (a matrix product
+        for the factor models, a broadcast for the bias models, sparse
+        products for the neighbourhood models).
+        """
+        n_items = self.interactions_.n_items
+        out = np.empty((len(user_indices), n_items))
+        for row, u in enumerate(user_indices):
+            scores = np.asarray(self._score_items(int(u)), dtype=float)
+            if scores.shape != (n_items,):
+                raise RuntimeError(
+                    f"_score_items returned shape {scores.shape}, expected ({n_items},)"
+                )
+            out[row] = scores
+        return out
+
+    def _top_n(self, user_indices, n, exclude_seen):
+        """Internal item indices and scores of each user's top ``n``, in blocks of users.
+
+        Returns ``(items, scores, counts)``: the lists of all users one after
+        the other, and the length of each list.
+        """
+        inter = self.interactions_
+        n_items = inter.n_items
+        csr = self._train_csr() if exclude_seen else None
+        step = max(1, _SCORE_BLOCK_FLOATS // max(n_items, 1))
+        kth = min(n, n_items) - 1
+        items, scores, counts = [], [], []
+        for start in range(0, len(user_indices), step):
+            block = np.asarray(user_indices[start:start + step], dtype=np.intp)
+            S = np.array(self._score_block(block), dtype=float, copy=True)
+            if S.shape != (block.size, n_items):
+                raise RuntimeError(
+                    f"_score_block returned shape {S.shape}, expected ({block.size}, {n_items})"
+                )
+            S[np.isnan(S)] = -np.inf
+            if exclude_seen:
+                sub = csr[block]
+                S[np.repeat(np.arange(block.size), np.diff(sub.indptr)), sub.indices] = -np.inf
+            # the n-th best score of each row; everything at least as good is a candidate
+            thr = -np.partition(-S, kth, axis=1)[:, kth]
+            rows, cols = np.nonzero((S >= thr[:, None]) & np.isfinite(S))
+            vals = S[rows, cols]
+            # best first; equal scores by increasing item index
+            order = np.lexsort((cols, -vals, rows))
+            rows, cols, vals = rows[order], cols[order], vals[order]
+            first = np.searchsorted(rows, np.arange(block.size))
+            keep = np.arange(rows.size) - first[rows] < n
+            rows, cols, vals = rows[keep], cols[keep], vals[keep]
+            items.append(cols)
+            scores.append(vals)
+            counts.append(np.bincount(rows, minlength=block.size))
+        if not items:
+            return np.zeros(0, np.intp), np.zeros(0), np.zeros(0, np.intp)
+        return np.concatenate(items), np.concatenate(scores), np.concatenate(counts)
+
     def recommend(self, user, n=10, exclude_seen=True):
-        """Recommend the ``n`` best-scored items for one user.
+        """Recommend the ``n`` best-scored items to one user, or to many.
 
         Parameters
         ----------
-        user : hashable
-            A user id as given to ``fit``.
+        user : hashable, or list / numpy.ndarray / pandas.Series / pandas.Index of them
+            One user id as given to ``fit`` (a tuple is one id), or many.
         n : int, default 10
-            Length of the list (shorter if fewer items can be recommended).
+            Length of each list (shorter if fewer items can be recommended).
         exclude_seen : bool, default True
             Leave out the items the user rated in the training data.
 
         Returns
         -------
         pandas.DataFrame
-            Columns ``item`` (the caller's item ids) and ``score``, best first.
+            For one user: columns ``item`` (the caller's item ids) and
+            ``score``, best first. For many users: one tidy frame with columns
+            ``user``, ``item``, ``score``, ``rank`` (1 = best), the users in
+            the order given, each user's list best first.
 
         Raises
         ------
         KeyError
-            (``mathrec.data.UnknownUserError``) if ``user`` was not in the
+            (``mathrec.data.UnknownUserError``) if a user was not in the
             training data.
         ValueError
             If ``n < 1``.
+
+        Notes
+        -----
+        Items are ranked by decreasing score; equal scores are ranked by
+        increasing internal item index, so the order is deterministic. The
+        scores are computed for blocks of users at a time (at most about
+        32 MiB of scores per block), never for all users at once; in each
+        block the seen items are masked through the training CSR and the top
+        ``n`` is selected with ``numpy.partition`` before the final sort.
         """
         self._check_fitted()
         n = check_positive_int(n, "n")
         inter = self.interactions_
-        u = int(np.asarray(inter.user_index([user]))[0])
-        scores = np.array(self._score_items(u), dtype=float, copy=True)
-        if scores.shape != (inter.n_items,):
-            raise RuntimeError(
-                f"_score_items returned shape {scores.shape}, expected ({inter.n_items},)"
-            )
-        scores[np.isnan(scores)] = -np.inf
-        if exclude_seen:
-            csr = self._train_csr()
-            seen = csr.indices[csr.indptr[u]:csr.indptr[u + 1]]
-            scores[seen] = -np.inf
-        candidates = np.flatnonzero(np.isfinite(scores))
-        # stable sort on -score keeps index order among ties
-        order = candidates[np.argsort(-scores[candidates], kind="stable")][:n]
-        return pd.DataFrame(
-            {"item": inter.items[order], "score": scores[order]}
-        ).reset_index(drop=True)
+        many = isinstance(user, (list, np.ndarray, pd.Series, pd.Index))
+        if many and np.ndim(user) != 1:
+            raise ValueError(f"user must be one id or a 1-D sequence of ids; got {np.ndim(user)} dimensions")
+        ids = (user.to_numpy() if isinstance(user, (pd.Series, pd.Index)) else user) if many else [user]
+        uidx = np.asarray(inter.user_index(ids), dtype=np.intp).reshape(-1)
+        items, scores, counts = self._top_n(uidx, n, exclude_seen)
+        if not many:
+            return pd.DataFrame({"item": inter.items[items], "score": scores})
+        user_col = pd.Series(ids if isinstance(ids, np.ndarray) else list(ids), dtype=None)
+        starts = np.cumsum(counts) - counts
+        rank = np.arange(items.size) - np.repeat(starts, counts) + 1
+        return pd.DataFrame({"user": user_col.repeat(counts).to_numpy(), "item": inter.items[items],
+                             "score": scores, "rank": rank})
 
     def _train_csr(self):
         """The training matrix (users x items, CSR), built once per fit.

@@ -83,6 +83,9 @@ class Popularity(RecommenderMixin):
     def _score_items(self, user_index):
         return self.counts_
 
+    def _score_block(self, user_indices):
+        return np.broadcast_to(self.counts_, (len(user_indices), self.counts_.size))
+
 
 class BaselineOnly(RecommenderMixin):
     r"""The bias model :math:`\hat r_{ui} = \mu + b_u + b_i`, fitted by alternating least squares.
@@ -179,6 +182,10 @@ class BaselineOnly(RecommenderMixin):
     def _score_items(self, user_index):
         est = self.global_mean_ + self.user_bias_[user_index] + self.item_bias_
         return np.clip(est, *self.rating_range_) if self.clip else est
+
+    def _score_block(self, user_indices):
+        est = self.global_mean_ + self.user_bias_[user_indices][:, None] + self.item_bias_
+        return np.clip(est, *self.rating_range_, out=est) if self.clip else est
 
 
 def _fit_biases(uidx, iidx, r, n_users, n_items, reg_u, reg_i, n_epochs):

@@ -328,6 +328,10 @@ class ContentBased(RecommenderMixin):
         p = self.user_profiles_[user_index]
         return np.asarray((self.item_features_ @ p.T).todense()).ravel()
 
+    def _score_block(self, user_indices):
+        P = self.user_profiles_[np.asarray(user_indices)]
+        return np.asarray((self.item_features_ @ P.T).todense()).T
+
     def predict(self, users, items):
         """Cosine scores :math:`s_{uj}` for pairs ``(users[k], items[k])`` in the caller's ids.
 

@@ -14,10 +14,24 @@ import numpy as np
 import pandas as pd
 
 from mathrec import metrics
-from mathrec._base import check_positive_int
+from mathrec._base import RecommenderMixin, check_positive_int
 from mathrec.data import as_interactions
 
 __all__ = ["evaluate"]
+
+
+def _lists(model, users, k, exclude_seen):
+    """Each user's top-``k`` item ids, computed in blocks of users when the model can."""
+    if not users:
+        return []
+    if isinstance(model, RecommenderMixin) and type(model).recommend is RecommenderMixin.recommend:
+        inter = model.interactions_
+        uidx = np.asarray(inter.user_index(users), dtype=np.intp).reshape(-1)
+        items, _, counts = model._top_n(uidx, k, exclude_seen)
+        ids = inter.items[items].tolist()
+        ends = np.cumsum(counts)
+        return [ids[e - c:e] for c, e in zip(counts, ends)]
+    return [model.recommend(u, n=k, exclude_seen=exclude_seen)["item"].tolist() for u in users]
 
 
 def evaluate(model, train, test, k=10, relevance_threshold=4.0, *, fit=True,
@@ -116,8 +130,8 @@ def evaluate(model, train, test, k=10, relevance_threshold=4.0, *, fit=True,
                 )
             relevant = relevant.loc[wanted]
         lists, per_user = [], []
-        for user, items in relevant.items():
-            rec = model.recommend(user, n=k, exclude_seen=exclude_seen)["item"].tolist()
+        recs = _lists(model, list(relevant.index), k, exclude_seen)
+        for (user, items), rec in zip(relevant.items(), recs):
             lists.append(rec)
             rs = set(items)
             per_user.append((

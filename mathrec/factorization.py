@@ -127,6 +127,10 @@ class _FactorModel(RecommenderMixin):
     def _score_items(self, user_index):
         return self.item_factors_ @ self.user_factors_[user_index] + self._item_offset()
 
+    def _score_block(self, user_indices):
+        # one matrix product for the block: (n_block x k) (k x n_items)
+        return self.user_factors_[user_indices] @ self.item_factors_.T + self._item_offset()
+
     def _item_offset(self):
         return 0.0
 
@@ -630,6 +634,12 @@ class BiasedMF(_FactorModel):
     def _score_items(self, user_index):
         return (self.global_mean_ + self.user_bias_[user_index] + self.item_bias_
                 + self.item_factors_ @ self.user_factors_[user_index])
+
+    def _score_block(self, user_indices):
+        out = self.user_factors_[user_indices] @ self.item_factors_.T
+        out += self.user_bias_[user_indices][:, None]
+        out += self.global_mean_ + self.item_bias_
+        return out
 
 
 # ======================================================================== ALS

@@ -286,6 +286,9 @@ class IncrementalALS(RecommenderMixin):
     def _score_items(self, user_index):
         return self.global_mean_ + self.item_factors_ @ self.user_factors_[user_index]
 
+    def _score_block(self, user_indices):
+        return self.global_mean_ + self.user_factors_[user_indices] @ self.item_factors_.T
+
 
 class OnlineMF(BiasedMF):
     r"""Biased matrix factorisation that keeps learning from a stream (``partial_fit``).

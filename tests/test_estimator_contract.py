@@ -381,3 +381,26 @@ def test_meta_estimator_does_not_fit_what_it_was_given():
     for bad in (None, ItemKNN):
         with pytest.raises(TypeError, match="cf must be an estimator"):
             SwitchingHybrid(bad).fit(RATINGS_A)
+
+
+# ------------------------------------------------------- many users at once
+@pytest.mark.parametrize("spec", RECOMMENDERS, ids=repr)
+def test_recommend_for_many_users_equals_one_at_a_time(spec):
+    model = _fitted(spec)
+    users = list(model.interactions_.users[:12]) + [model.interactions_.users[0]]
+    many = model.recommend(users, n=5)
+    assert list(many.columns) == ["user", "item", "score", "rank"]
+    parts = []
+    for u in users:
+        one = model.recommend(u, n=5)
+        assert list(one.columns) == ["item", "score"]
+        parts.append(one.assign(user=[u] * len(one), rank=np.arange(1, len(one) + 1)))
+    want = pd.concat(parts, ignore_index=True)[["user", "item", "score", "rank"]]
+    pd.testing.assert_frame_equal(many.reset_index(drop=True), want, check_dtype=False)
+    # the block scores are the per-user scores
+    idx = np.arange(min(7, model.interactions_.n_users))
+    block = np.asarray(model._score_block(idx), dtype=float)
+    rows = np.array([np.asarray(model._score_items(int(u)), dtype=float) for u in idx])
+    np.testing.assert_allclose(block, rows, rtol=1e-12, atol=1e-12)
+    with pytest.raises(KeyError):
+        model.recommend(users[:2] + ["no such user"], n=5)
