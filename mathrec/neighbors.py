@@ -41,6 +41,153 @@ _CENTERINGS = ("none", "mean", "baseline")
 _TIE_DECIMALS = 12  # similarities equal to 12 decimals are ranked as ties
 
 
+# ----------------------------------------------------------------------------
+# top-N kernels: plain Python functions, compiled with numba when it is
+# installed (without numba, recommend falls back to the prediction path)
+# ----------------------------------------------------------------------------
+def _heap_sift_down(hs, hj, size, pos):
+    """Restore the min-heap below ``pos``; the root is the weakest neighbour kept.
+
+    Weaker means a smaller similarity or, for equal ones, a later rating
+    (larger ``hj``), so the later of two tied candidates is evicted first.
+    """
+    while True:
+        c = 2 * pos + 1
+        if c >= size:
+            return
+        if c + 1 < size and (hs[c + 1] < hs[c] or (hs[c + 1] == hs[c] and hj[c + 1] > hj[c])):
+            c += 1
+        if hs[c] < hs[pos] or (hs[c] == hs[pos] and hj[c] > hj[pos]):
+            ts, tj = hs[c], hj[c]
+            hs[c], hj[c] = hs[pos], hj[pos]
+            hs[pos], hj[pos] = ts, tj
+            pos = c
+        else:
+            return
+
+
+def _knn_block_sums(S, Sr, self_x, ys, indptr, nbr, val, k):
+    """Neighbour sums for every (target row t, column ys[c]) of a block.
+
+    ``S[t]`` holds the similarities of target ``t`` to every entity and
+    ``Sr`` the same rounded to 12 decimals (used for ranking); the candidate
+    neighbours of column ``y`` are ``nbr[indptr[y]:indptr[y+1]]`` in training
+    order, with values ``val``. Of the candidates with a positive (rounded)
+    similarity, other than the target itself (``self_x[t]``), the ``k``
+    largest are kept, ties going to the earlier rating (a bounded min-heap
+    over the candidates in training order). Returns the sums
+    ``num = sum s * val``, ``den = sum s`` and the number kept.
+    """
+    n_t = S.shape[0]
+    n_c = ys.size
+    num = np.zeros((n_t, n_c))
+    den = np.zeros((n_t, n_c))
+    cnt_out = np.zeros((n_t, n_c), dtype=np.int64)
+    hs = np.empty(k)
+    hj = np.empty(k, dtype=np.int64)
+    for t in range(n_t):
+        me = self_x[t]
+        for c in range(n_c):
+            y = ys[c]
+            size = 0
+            for j in range(indptr[y], indptr[y + 1]):
+                x = nbr[j]
+                if x == me:
+                    continue
+                s = Sr[t, x]
+                if s <= 0.0:
+                    continue
+                if size < k:
+                    # sift up
+                    pos = size
+                    hs[pos] = s
+                    hj[pos] = j
+                    size += 1
+                    while pos > 0:
+                        par = (pos - 1) // 2
+                        if hs[pos] < hs[par] or (hs[pos] == hs[par] and hj[pos] > hj[par]):
+                            ts, tj = hs[par], hj[par]
+                            hs[par], hj[par] = hs[pos], hj[pos]
+                            hs[pos], hj[pos] = ts, tj
+                            pos = par
+                        else:
+                            break
+                elif s > hs[0]:  # a later candidate must be strictly better
+                    hs[0] = s
+                    hj[0] = j
+                    _heap_sift_down(hs, hj, size, 0)
+            if size == 0:
+                continue
+            a = 0.0
+            d = 0.0
+            for q in range(size):
+                j = hj[q]
+                w = S[t, nbr[j]]
+                a += w * val[j]
+                d += w
+            num[t, c] = a
+            den[t, c] = d
+            cnt_out[t, c] = size
+    return num, den, cnt_out
+
+
+def _corated_block_sums(indptr, cols, V, t0, t1, n, names_mask):
+    """Co-rated sums of target entities ``t0 <= a < t1`` against all ``n`` entities.
+
+    ``(indptr, cols, V)`` is the CSR of the other axis (rows: the entities'
+    raters, columns: the entities, sorted). Sums per pair ``(a, b)`` over
+    the rows where both are stored: ``n``, ``sum v_a v_b``, ``sum v_a^2``,
+    ``sum v_b^2``, ``sum v_a``, ``sum v_b`` (only those flagged in
+    ``names_mask``, in that order).
+    """
+    m = t1 - t0
+    out = np.zeros((6, m, n))
+    for r in range(indptr.size - 1):
+        lo = indptr[r]
+        hi = indptr[r + 1]
+        # the row's entries whose column is a target (columns are sorted)
+        p = np.searchsorted(cols[lo:hi], t0) + lo
+        q = np.searchsorted(cols[lo:hi], t1) + lo
+        for ia in range(p, q):
+            a = cols[ia] - t0
+            va = V[ia]
+            for ib in range(lo, hi):
+                b = cols[ib]
+                vb = V[ib]
+                if names_mask[0]:
+                    out[0, a, b] += 1.0
+                if names_mask[1]:
+                    out[1, a, b] += va * vb
+                if names_mask[2]:
+                    out[2, a, b] += va * va
+                if names_mask[3]:
+                    out[3, a, b] += vb * vb
+                if names_mask[4]:
+                    out[4, a, b] += va
+                if names_mask[5]:
+                    out[5, a, b] += vb
+    return out
+
+
+_SUM_ORDER = ("n", "prods", "sqa", "sqb", "sa", "sb")
+_KNN_KERNELS = {}
+
+
+def _knn_kernels():
+    """``(block_sums, corated_sums)`` compiled with numba, or None without numba."""
+    if "k" not in _KNN_KERNELS:
+        try:
+            import numba
+        except ImportError:  # pragma: no cover - depends on the environment
+            _KNN_KERNELS["k"] = None
+        else:
+            jit = numba.njit(cache=True, nogil=True)
+            global _heap_sift_down
+            _heap_sift_down = jit(_heap_sift_down)
+            _KNN_KERNELS["k"] = (jit(_knn_block_sums), jit(_corated_block_sums))
+    return _KNN_KERNELS["k"]
+
+
 class _NeighbourhoodCF(RecommenderMixin):
     """Shared engine; the subclasses only say which axis holds the neighbours."""
 
@@ -181,6 +328,15 @@ class _NeighbourhoodCF(RecommenderMixin):
             M.sort_indices()
         if not np.array_equal(self._Yval.indices, self._Ypos.indices):  # pragma: no cover
             raise RuntimeError("internal error: inconsistent sparse structures")
+        # for recommend: each y's candidate neighbours in training order, and
+        # (item-based) the values as rows of raters, for the co-rated sums
+        rows = np.repeat(np.arange(ny), np.diff(self._Yval.indptr))
+        o = np.lexsort((self._Ypos.data, rows))
+        self._Ytrain = (self._Yval.indptr.astype(np.int64), self._Yval.indices[o].astype(np.int64),
+                        self._Yval.data[o])
+        VT = F["V"].T.tocsr()
+        VT.sort_indices()
+        self._VT = VT
         return self
 
     # ------------------------------------------------------------- similarity
@@ -427,12 +583,75 @@ class _NeighbourhoodCF(RecommenderMixin):
         return out, details
 
     def _score_items(self, user_index):
+        return self._score_block(np.array([user_index]))[0]
+
+    def _score_block(self, user_indices):
+        """Scores of every item for a block of users (see ``recommend_by``).
+
+        The same numbers as ``predict`` (``"rating"``) or its neighbour weight
+        (``"similarity"``), computed for the whole block at once: the
+        similarities of the block's targets to every entity, then, for every
+        (target, column), the top-``k`` neighbours selected by a compiled
+        kernel. User-based: the block's users against all users (one sparse
+        product), then every item. Item-based: the co-rated sums of a slab of
+        items against all items, accumulated over the users' rating rows,
+        then every user of the block; slabs hold at most about 32 MiB.
+        """
+        u = np.asarray(user_indices, dtype=np.intp)
+        kern = _knn_kernels()
         n_items = self.interactions_.n_items
         items = np.arange(n_items, dtype=np.intp)
-        users = np.full(n_items, user_index, dtype=np.intp)
-        x, y = (users, items) if self._user_based else (items, users)
-        est, _, weight = self._estimate(x, y, return_weight=True)
-        return est if self.recommend_by == "rating" else weight
+        if kern is None:  # pragma: no cover - without numba: the prediction path, user by user
+            out = np.empty((u.size, n_items))
+            for row, a in enumerate(u):
+                users = np.full(n_items, a, dtype=np.intp)
+                x, y = (users, items) if self._user_based else (items, users)
+                est, _, weight = self._estimate(x, y, return_weight=True)
+                out[row] = est if self.recommend_by == "rating" else weight
+            return out
+        block_sums, corated_sums = kern
+        indptr, nbr, val = self._Ytrain
+        k = int(self.k)
+        if self._user_based:
+            S = self._similarity_block(u, np.arange(self._x_count.size))
+            num, den, cnt = block_sums(S, np.round(S, _TIE_DECIMALS), u.astype(np.int64),
+                                       items.astype(np.int64), indptr, nbr, val, k)
+            x, y = u[:, None], items[None, :]
+        else:
+            num = np.empty((n_items, u.size))
+            den = np.empty((n_items, u.size))
+            cnt = np.empty((n_items, u.size), dtype=np.int64)
+            VT = self._VT
+            names = self._term_names
+            mask = np.array([t in names for t in _SUM_ORDER])
+            slab = max(1, (1 << 22) // (len(_SUM_ORDER) * n_items))
+            for t0 in range(0, n_items, slab):
+                t1 = min(n_items, t0 + slab)
+                sums = corated_sums(VT.indptr.astype(np.int64), VT.indices.astype(np.int64),
+                                    VT.data, t0, t1, n_items, mask)
+                T = {t: sums[j] for j, t in enumerate(_SUM_ORDER) if mask[j]}
+                S = _from_corated_sums(self.similarity, T, self._x_count[t0:t1], self._x_count,
+                                       min_support=int(self.min_support),
+                                       shrinkage=float(self.shrinkage))
+                num[t0:t1], den[t0:t1], cnt[t0:t1] = block_sums(
+                    S, np.round(S, _TIE_DECIMALS), np.arange(t0, t1, dtype=np.int64),
+                    u.astype(np.int64), indptr, nbr, val, k)
+            num, den, cnt = num.T, den.T, cnt.T
+            x, y = items[None, :], u[:, None]
+        if self.recommend_by == "similarity":
+            return den
+        ok = (cnt >= int(self.min_k)) & (den > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            num /= den
+        if self.centering == "none":
+            est = np.where(ok, num, self.global_mean_)
+        else:
+            base = (self._x_mean[x] if self.centering == "mean"
+                    else self.global_mean_ + self._bx[x] + self._by[y])
+            est = np.where(ok, num + base, base)
+        if self.clip:
+            np.clip(est, *self.rating_range_, out=est)
+        return est.reshape(u.size, n_items)
 
 
 _DOC_PARAMS = r"""

@@ -527,3 +527,31 @@ def test_movielens_small_k_chapter3(movielens_split):
     est = UserKNN(k=5, similarity="pearson").fit(train).predict(test["user"], test["item"])
     rmse = float(np.sqrt(np.mean((est - test["rating"].to_numpy()) ** 2)))
     assert rmse == pytest.approx(1.0107, abs=0.0005)
+
+
+@pytest.mark.parametrize("cls", [UserKNN, ItemKNN])
+@pytest.mark.parametrize("params", [
+    {"k": 2, "similarity": "cosine"},
+    {"k": 3, "similarity": "pearson", "centering": "mean", "min_k": 2},
+    {"k": 1, "similarity": "msd", "centering": "baseline"},
+    {"k": 4, "similarity": "jaccard", "min_support": 2, "shrinkage": 2.0},
+    {"k": 40, "similarity": "pearson_baseline", "clip": False},
+])
+def test_recommend_scores_are_the_predictions(cls, params):
+    """The blocked top-N kernel scores every item as predict does (ties: earlier rating)."""
+    for seed, halves in ((0, True), (4, False)):
+        df = _random_ratings(seed, n_users=14, n_items=11, density=0.45, halves=halves)
+        m = cls(**params).fit(df)
+        inter = m.interactions_
+        n_u, n_i = inter.n_users, inter.n_items
+        block = m._score_block(np.arange(n_u))
+        users = np.repeat(inter.users, n_i)
+        items = np.tile(inter.items, n_u)
+        want, details = m.predict(users, items, return_details=True)
+        np.testing.assert_allclose(block.ravel(), want, rtol=0, atol=1e-12)
+        m.set_params(recommend_by="similarity")
+        weights = m._score_block(np.arange(n_u)).ravel()
+        x, y = ((inter.user_index(users), inter.item_index(items)) if cls is UserKNN
+                else (inter.item_index(items), inter.user_index(users)))
+        _, _, w = m._estimate(np.asarray(x), np.asarray(y), return_weight=True)
+        np.testing.assert_allclose(weights, w, rtol=0, atol=1e-12)
