@@ -66,69 +66,85 @@ def _heap_sift_down(hs, hj, size, pos):
             return
 
 
-def _knn_block_sums(S, Sr, self_x, ys, indptr, nbr, val, k):
-    """Neighbour sums for every (target row t, column ys[c]) of a block.
+def _topk_sums(S, Sr, t, me, lo, hi, nbr, val, k, hs, hj):
+    """``(sum s * val, sum s, count)`` over the top ``k`` candidates ``lo:hi`` of target row ``t``.
 
-    ``S[t]`` holds the similarities of target ``t`` to every entity and
-    ``Sr`` the same rounded to 12 decimals (used for ranking); the candidate
-    neighbours of column ``y`` are ``nbr[indptr[y]:indptr[y+1]]`` in training
-    order, with values ``val``. Of the candidates with a positive (rounded)
-    similarity, other than the target itself (``self_x[t]``), the ``k``
-    largest are kept, ties going to the earlier rating (a bounded min-heap
-    over the candidates in training order). Returns the sums
-    ``num = sum s * val``, ``den = sum s`` and the number kept.
+    ``S[t]`` holds the similarities of the target to every entity and ``Sr``
+    the same rounded to 12 decimals (used for ranking); the candidates
+    ``nbr[lo:hi]`` come in training order, with values ``val``. Of those with
+    a positive (rounded) similarity, other than the target itself (``me``),
+    the ``k`` largest are kept, ties going to the earlier rating: a bounded
+    min-heap whose root is the weakest neighbour kept.
+    """
+    size = 0
+    for j in range(lo, hi):
+        x = nbr[j]
+        if x == me:
+            continue
+        s = Sr[t, x]
+        if s <= 0.0:
+            continue
+        if size < k:
+            pos = size
+            hs[pos] = s
+            hj[pos] = j
+            size += 1
+            while pos > 0:  # sift up
+                par = (pos - 1) // 2
+                if hs[pos] < hs[par] or (hs[pos] == hs[par] and hj[pos] > hj[par]):
+                    ts, tj = hs[par], hj[par]
+                    hs[par], hj[par] = hs[pos], hj[pos]
+                    hs[pos], hj[pos] = ts, tj
+                    pos = par
+                else:
+                    break
+        elif s > hs[0]:  # a later candidate must be strictly better
+            hs[0] = s
+            hj[0] = j
+            _heap_sift_down(hs, hj, size, 0)
+    a = 0.0
+    d = 0.0
+    for q in range(size):
+        j = hj[q]
+        w = S[t, nbr[j]]
+        a += w * val[j]
+        d += w
+    return a, d, size
+
+
+def _knn_block_sums(S, Sr, self_x, ys, indptr, nbr, val, k):
+    """Neighbour sums for every (target row t, column ys[c]) of a block (see ``_topk_sums``).
+
+    The candidate neighbours of column ``y`` are ``nbr[indptr[y]:indptr[y+1]]``.
     """
     n_t = S.shape[0]
     n_c = ys.size
     num = np.zeros((n_t, n_c))
     den = np.zeros((n_t, n_c))
-    cnt_out = np.zeros((n_t, n_c), dtype=np.int64)
+    cnt = np.zeros((n_t, n_c), dtype=np.int64)
     hs = np.empty(k)
     hj = np.empty(k, dtype=np.int64)
     for t in range(n_t):
-        me = self_x[t]
         for c in range(n_c):
             y = ys[c]
-            size = 0
-            for j in range(indptr[y], indptr[y + 1]):
-                x = nbr[j]
-                if x == me:
-                    continue
-                s = Sr[t, x]
-                if s <= 0.0:
-                    continue
-                if size < k:
-                    # sift up
-                    pos = size
-                    hs[pos] = s
-                    hj[pos] = j
-                    size += 1
-                    while pos > 0:
-                        par = (pos - 1) // 2
-                        if hs[pos] < hs[par] or (hs[pos] == hs[par] and hj[pos] > hj[par]):
-                            ts, tj = hs[par], hj[par]
-                            hs[par], hj[par] = hs[pos], hj[pos]
-                            hs[pos], hj[pos] = ts, tj
-                            pos = par
-                        else:
-                            break
-                elif s > hs[0]:  # a later candidate must be strictly better
-                    hs[0] = s
-                    hj[0] = j
-                    _heap_sift_down(hs, hj, size, 0)
-            if size == 0:
-                continue
-            a = 0.0
-            d = 0.0
-            for q in range(size):
-                j = hj[q]
-                w = S[t, nbr[j]]
-                a += w * val[j]
-                d += w
-            num[t, c] = a
-            den[t, c] = d
-            cnt_out[t, c] = size
-    return num, den, cnt_out
+            num[t, c], den[t, c], cnt[t, c] = _topk_sums(
+                S, Sr, t, self_x[t], indptr[y], indptr[y + 1], nbr, val, k, hs, hj)
+    return num, den, cnt
+
+
+def _knn_pair_sums(S, Sr, rows, self_x, ys, indptr, nbr, val, k):
+    """Neighbour sums for pairs: target row ``rows[p]`` of ``S`` and column ``ys[p]``."""
+    m = rows.size
+    num = np.zeros(m)
+    den = np.zeros(m)
+    cnt = np.zeros(m, dtype=np.int64)
+    hs = np.empty(k)
+    hj = np.empty(k, dtype=np.int64)
+    for p in range(m):
+        y = ys[p]
+        num[p], den[p], cnt[p] = _topk_sums(
+            S, Sr, rows[p], self_x[p], indptr[y], indptr[y + 1], nbr, val, k, hs, hj)
+    return num, den, cnt
 
 
 def _corated_block_sums(indptr, cols, V, t0, t1, n, names_mask):
@@ -174,7 +190,7 @@ _KNN_KERNELS = {}
 
 
 def _knn_kernels():
-    """``(block_sums, corated_sums)`` compiled with numba, or None without numba."""
+    """``(block_sums, corated_sums, pair_sums)`` compiled with numba, or None without numba."""
     if "k" not in _KNN_KERNELS:
         try:
             import numba
@@ -182,9 +198,11 @@ def _knn_kernels():
             _KNN_KERNELS["k"] = None
         else:
             jit = numba.njit(cache=True, nogil=True)
-            global _heap_sift_down
+            global _heap_sift_down, _topk_sums
             _heap_sift_down = jit(_heap_sift_down)
-            _KNN_KERNELS["k"] = (jit(_knn_block_sums), jit(_corated_block_sums))
+            _topk_sums = jit(_topk_sums)
+            _KNN_KERNELS["k"] = (jit(_knn_block_sums), jit(_corated_block_sums),
+                                 jit(_knn_pair_sums))
     return _KNN_KERNELS["k"]
 
 
@@ -397,7 +415,10 @@ class _NeighbourhoodCF(RecommenderMixin):
         candidates = int(np.diff(self._Yval.indptr)[y].sum())
         cost_by_y = candidates + (5000 + self._Z.shape[1]) * np.unique(y).size
         cost_by_target = candidates + np.unique(x).size * self._x_count.size
-        if cost_by_y <= cost_by_target:
+        kern = _knn_kernels() if self._user_based else None
+        if kern is not None:
+            num, den, actual_k = self._sums_by_target_rows(x, y, kern[2])
+        elif cost_by_y <= cost_by_target:
             num, den, actual_k = self._sums_by_y(x, y)
         else:
             num, den, actual_k = self._sums_by_target_block(x, y)
@@ -410,6 +431,33 @@ class _NeighbourhoodCF(RecommenderMixin):
         if return_weight:
             return est, actual_k, den
         return est, actual_k
+
+    def _sums_by_target_rows(self, x, y, pair_sums):
+        """Compiled schedule: a target's similarities to every entity, then its pairs.
+
+        Used where a full row of similarities is cheap (user-based: one row
+        per user, as many entries as there are users); chunks of targets
+        hold at most ``max_candidates`` similarities.
+        """
+        m = x.size
+        num, den = np.zeros(m), np.zeros(m)
+        actual_k = np.zeros(m, dtype=np.intp)
+        indptr, nbr, val = self._Ytrain
+        nx = self._x_count.size
+        targets, inv = np.unique(x, return_inverse=True)
+        order = np.argsort(inv, kind="stable")
+        bounds = np.searchsorted(inv[order], np.arange(targets.size + 1))
+        step = max(1, int(self.max_candidates) // max(nx, 1))
+        everyone = np.arange(nx)
+        for t0 in range(0, targets.size, step):
+            t1 = min(targets.size, t0 + step)
+            S = self._similarity_block(targets[t0:t1], everyone)
+            idx = order[bounds[t0]:bounds[t1]]
+            a, d, c = pair_sums(S, np.round(S, _TIE_DECIMALS), (inv[idx] - t0).astype(np.int64),
+                                x[idx].astype(np.int64), y[idx].astype(np.int64),
+                                indptr, nbr, val, int(self.k))
+            num[idx], den[idx], actual_k[idx] = a, d, c
+        return num, den, actual_k
 
     def _top_k_mask(self, S):
         """Boolean mask of the k largest positive entries of each row of S.
@@ -503,7 +551,7 @@ class _NeighbourhoodCF(RecommenderMixin):
                 S = self._similarity_block(targets[t0:t0 + rows_per], cols, right)
                 lo, hi = np.searchsorted(t_pos, [t0, t0 + rows_per])
                 sims[lo:hi] = S[t_pos[lo:hi] - t0, c_pos[lo:hi]]
-            keep = (sims > 0) & (nbr != xc[seg])
+            keep = (np.round(sims, _TIE_DECIMALS) > 0) & (nbr != xc[seg])  # as the other schedules
             seg, flat, sims = seg[keep], flat[keep], sims[keep]
             if seg.size == 0:
                 continue
@@ -609,7 +657,7 @@ class _NeighbourhoodCF(RecommenderMixin):
                 est, _, weight = self._estimate(x, y, return_weight=True)
                 out[row] = est if self.recommend_by == "rating" else weight
             return out
-        block_sums, corated_sums = kern
+        block_sums, corated_sums, _ = kern
         indptr, nbr, val = self._Ytrain
         k = int(self.k)
         if self._user_based:
