@@ -73,10 +73,12 @@ def _topk_sums(S, Sr, t, me, lo, hi, nbr, val, k, hs, hj):
     the same rounded to 12 decimals (used for ranking); the candidates
     ``nbr[lo:hi]`` come in training order, with values ``val``. Of those with
     a positive (rounded) similarity, other than the target itself (``me``),
-    the ``k`` largest are kept, ties going to the earlier rating: a bounded
-    min-heap whose root is the weakest neighbour kept.
+    the ``k`` largest are kept, ties going to the earlier rating: the first
+    ``k`` as they come, then a bounded min-heap whose root is the weakest
+    neighbour kept.
     """
     size = 0
+    heaped = False
     for j in range(lo, hi):
         x = nbr[j]
         if x == me:
@@ -84,24 +86,19 @@ def _topk_sums(S, Sr, t, me, lo, hi, nbr, val, k, hs, hj):
         s = Sr[t, x]
         if s <= 0.0:
             continue
-        if size < k:
-            pos = size
-            hs[pos] = s
-            hj[pos] = j
+        if size < k:  # the first k candidates are kept as they come
+            hs[size] = s
+            hj[size] = j
             size += 1
-            while pos > 0:  # sift up
-                par = (pos - 1) // 2
-                if hs[pos] < hs[par] or (hs[pos] == hs[par] and hj[pos] > hj[par]):
-                    ts, tj = hs[par], hj[par]
-                    hs[par], hj[par] = hs[pos], hj[pos]
-                    hs[pos], hj[pos] = ts, tj
-                    pos = par
-                else:
-                    break
-        elif s > hs[0]:  # a later candidate must be strictly better
+            continue
+        if not heaped:  # the (k+1)-th: make a heap of the k kept (O(k)), once
+            for pos in range(k // 2 - 1, -1, -1):
+                _heap_sift_down(hs, hj, k, pos)
+            heaped = True
+        if s > hs[0]:  # a later candidate must be strictly better
             hs[0] = s
             hj[0] = j
-            _heap_sift_down(hs, hj, size, 0)
+            _heap_sift_down(hs, hj, k, 0)
     a = 0.0
     d = 0.0
     for q in range(size):
@@ -673,10 +670,10 @@ class _NeighbourhoodCF(RecommenderMixin):
             names = self._term_names
             mask = np.array([t in names for t in _SUM_ORDER])
             slab = max(1, (1 << 22) // (len(_SUM_ORDER) * n_items))
+            vt_indptr, vt_indices = VT.indptr.astype(np.int64), VT.indices.astype(np.int64)
             for t0 in range(0, n_items, slab):
                 t1 = min(n_items, t0 + slab)
-                sums = corated_sums(VT.indptr.astype(np.int64), VT.indices.astype(np.int64),
-                                    VT.data, t0, t1, n_items, mask)
+                sums = corated_sums(vt_indptr, vt_indices, VT.data, t0, t1, n_items, mask)
                 T = {t: sums[j] for j, t in enumerate(_SUM_ORDER) if mask[j]}
                 S = _from_corated_sums(self.similarity, T, self._x_count[t0:t1], self._x_count,
                                        min_support=int(self.min_support),
