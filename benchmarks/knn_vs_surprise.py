@@ -27,7 +27,7 @@ from mathrec.datasets import load_movielens
 from mathrec.neighbors import ItemKNN, UserKNN
 
 CASES = {
-    "item": ("ItemKNN cosine k=40", lambda: ItemKNN(k=40, similarity="cosine"),
+    "item": ("ItemKNN cosine k=40", lambda: ItemKNN(k=40, similarity="cosine", shrinkage=0),
              {"name": "cosine", "user_based": False}),
     "user": ("UserKNN pearson k=40", lambda: UserKNN(k=40, similarity="pearson"),
              {"name": "pearson", "user_based": True}),

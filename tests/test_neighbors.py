@@ -116,7 +116,7 @@ def test_matches_brute_force(cls, similarity, seed):
     pairs = _all_unrated_pairs(df)
     users, items = zip(*pairs)
     for k in (1, 2, 40):
-        m = cls(k=k, similarity=similarity).fit(df)
+        m = cls(shrinkage=0.0, k=k, similarity=similarity).fit(df)
         want = _brute_predict(df, pairs, user_based=cls is UserKNN, similarity=similarity, k=k)
         np.testing.assert_allclose(m.predict(users, items), want, rtol=0, atol=1e-10)
 
@@ -127,7 +127,7 @@ def test_centering_matches_brute_force(cls, centering):
     df = _random_ratings(5, n_users=10, n_items=9, halves=False)
     pairs = _all_unrated_pairs(df)
     users, items = zip(*pairs)
-    m = cls(k=3, similarity="pearson", centering=centering).fit(df)
+    m = cls(shrinkage=0.0, k=3, similarity="pearson", centering=centering).fit(df)
     baseline = None
     if centering == "baseline":
         b = BaselineOnly().fit(df)
@@ -154,8 +154,8 @@ def test_chunking_does_not_change_results(cls):
     df = _random_ratings(3, n_users=30, n_items=25, density=0.3)
     pairs = _all_unrated_pairs(df)
     users, items = zip(*pairs)
-    ref = cls(k=5, similarity="pearson").fit(df).predict(users, items)
-    tiny = cls(k=5, similarity="pearson", block_size=1, max_candidates=1).fit(df)
+    ref = cls(shrinkage=0.0, k=5, similarity="pearson").fit(df).predict(users, items)
+    tiny = cls(shrinkage=0.0, k=5, similarity="pearson", block_size=1, max_candidates=1).fit(df)
     np.testing.assert_allclose(tiny.predict(users, items), ref, rtol=0, atol=1e-12)
     # the same pairs one at a time (the other scheduling path)
     one = np.array([tiny.predict([u], [i])[0] for u, i in pairs[:40]])
@@ -254,7 +254,7 @@ def test_item_based_toy_by_hand():
     # z vs y over ann, bob: (4*3 + 5*1) / (sqrt(41) sqrt(10)) = 17 / sqrt(410)
     s_x, s_y = 40 / 41, 17 / math.sqrt(410)
     want = (s_x * 4.0 + s_y * 2.0) / (s_x + s_y)
-    m = ItemKNN(k=2, similarity="cosine").fit(TOY)
+    m = ItemKNN(k=2, similarity="cosine", shrinkage=0.0).fit(TOY)
     assert m.predict(["cy"], ["z"])[0] == pytest.approx(want)
 
 
@@ -279,7 +279,7 @@ def test_unknown_ids():
         m.recommend("dan")
     mu = TOY.rating.mean()
     assert m.predict(["dan", "ann"], ["x", "w"], unknown="fallback").tolist() == [mu, mu]
-    mb = ItemKNN(centering="mean").fit(TOY)
+    mb = ItemKNN(centering="mean", shrinkage=0.0).fit(TOY)
     # unknown user, known item: the item's mean (item-based 'mean' centres on items)
     assert mb.predict(["dan"], ["x"], unknown="fallback")[0] == pytest.approx(13 / 3)
 
@@ -326,7 +326,7 @@ def test_predictions_are_clipped():
 def test_recommend_excludes_seen_and_is_sorted():
     df = _random_ratings(4, n_users=12, n_items=15)
     for cls in (UserKNN, ItemKNN):
-        m = cls(k=3).fit(df)
+        m = cls(shrinkage=0.0, k=3, recommend_by="rating").fit(df)
         rec = m.recommend("u0", n=20)
         seen = set(df.loc[df.user == "u0", "item"])
         assert not seen & set(rec["item"])
@@ -378,7 +378,7 @@ def movielens_split():
 ])
 def test_movielens_rmse_band(movielens_split, cls, similarity, expected):
     train, test = movielens_split
-    m = cls(k=40, similarity=similarity).fit(train)
+    m = cls(shrinkage=0.0, k=40, similarity=similarity).fit(train)
     est = m.predict(test["user"], test["item"])
     rmse = float(np.sqrt(np.mean((est - test["rating"].to_numpy()) ** 2)))
     assert rmse == pytest.approx(expected, abs=0.002)
@@ -473,7 +473,7 @@ def test_item_based_is_user_based_on_the_transpose(seed, k, similarity, centerin
     swapped = df.rename(columns={"user": "item", "item": "user"})
     pairs = _all_unrated_pairs(df)
     users, items = zip(*pairs)
-    a = ItemKNN(k=k, similarity=similarity, centering=centering).fit(df).predict(users, items)
+    a = ItemKNN(k=k, similarity=similarity, centering=centering, shrinkage=0.0).fit(df).predict(users, items)
     b = UserKNN(k=k, similarity=similarity, centering=centering).fit(swapped).predict(items, users)
     np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
 
@@ -486,8 +486,8 @@ def test_relabelling_ids_changes_nothing(seed, k):
     pairs = _all_unrated_pairs(df)
     users, items = zip(*pairs)
     for cls in (UserKNN, ItemKNN):
-        a = cls(k=k, similarity="pearson").fit(df).predict(users, items)
-        b = cls(k=k, similarity="pearson").fit(ren).predict([("user", u[::-1]) for u in users],
+        a = cls(shrinkage=0.0, k=k, similarity="pearson").fit(df).predict(users, items)
+        b = cls(shrinkage=0.0, k=k, similarity="pearson").fit(ren).predict([("user", u[::-1]) for u in users],
                                                             [1000 + int(i[1:]) for i in items])
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
         lo, hi = df.rating.min(), df.rating.max()
@@ -508,7 +508,7 @@ def test_cold_start_table_chapter3():
         "bias": BaselineOnly().fit(tr).predict(te["user"], te["item"], unknown="fallback"),
         "user": UserKNN(k=40, similarity="pearson", centering="mean").fit(tr).predict(
             te["user"], te["item"], unknown="fallback"),
-        "item": ItemKNN(k=40, similarity="adjusted_cosine", centering="mean").fit(tr).predict(
+        "item": ItemKNN(k=40, similarity="adjusted_cosine", centering="mean", shrinkage=0.0).fit(tr).predict(
             te["user"], te["item"], unknown="fallback"),
     }
 
@@ -541,7 +541,7 @@ def test_recommend_scores_are_the_predictions(cls, params):
     """The blocked top-N kernel scores every item as predict does (ties: earlier rating)."""
     for seed, halves in ((0, True), (4, False)):
         df = _random_ratings(seed, n_users=14, n_items=11, density=0.45, halves=halves)
-        m = cls(**params).fit(df)
+        m = cls(recommend_by="rating", **params).fit(df)
         inter = m.interactions_
         n_u, n_i = inter.n_users, inter.n_items
         block = m._score_block(np.arange(n_u))
@@ -562,7 +562,7 @@ def test_every_schedule_gives_the_same_neighbours(cls):
     """Pairs grouped by column, by target block, or by compiled target rows: one answer,
     also where a similarity is rounding noise around 0 (ratings in tenths)."""
     for seed in (2, 3, 7):
-        m = cls(k=3, similarity="pearson").fit(_tenths(seed))
+        m = cls(shrinkage=0.0, k=3, similarity="pearson").fit(_tenths(seed))
         n_x = m._x_count.size
         n_y = m._Yval.shape[0]
         x = np.repeat(np.arange(n_x), n_y)
@@ -574,3 +574,25 @@ def test_every_schedule_gives_the_same_neighbours(cls):
             np.testing.assert_array_equal(got[2], a[2])
             np.testing.assert_allclose(got[0], a[0], rtol=0, atol=1e-12)
             np.testing.assert_allclose(got[1], a[1], rtol=0, atol=1e-12)
+
+
+@pytest.mark.slow
+def test_default_lists_are_acceptable(movielens_split):
+    """By default (similarity sums; ItemKNN with shrinkage 100) the top-10 lists are far
+    better than by predicted rating, whose lists are items with one to three ratings."""
+    from mathrec.evaluation import evaluate
+
+    train, test = movielens_split
+    users = sorted(set(test.loc[test.rating >= 4, "user"]) & set(train.user))[::3]
+
+    def precision(model):
+        res = evaluate(model, train, test, k=10, users=users, rating_metrics=False)
+        return res.set_index("metric").loc["precision@k", "value"]
+
+    for cls in (UserKNN, ItemKNN):
+        default = precision(cls())
+        by_rating = precision(cls(recommend_by="rating", shrinkage=0.0))
+        assert by_rating < 0.01
+        assert default > 0.05
+    assert ItemKNN().get_params()["shrinkage"] == 100.0
+    assert UserKNN().get_params()["recommend_by"] == "similarity"
