@@ -150,8 +150,8 @@ def _corated_block_sums(indptr, cols, V, t0, t1, n, names_mask):
     ``(indptr, cols, V)`` is the CSR of the other axis (rows: the entities'
     raters, columns: the entities, sorted). Sums per pair ``(a, b)`` over
     the rows where both are stored: ``n``, ``sum v_a v_b``, ``sum v_a^2``,
-    ``sum v_b^2``, ``sum v_a``, ``sum v_b`` (only those flagged in
-    ``names_mask``, in that order).
+    ``sum v_b^2``, ``sum v_a``, ``sum v_b``, in that order (``names_mask``
+    says which the caller reads).
     """
     m = t1 - t0
     out = np.zeros((6, m, n))
@@ -164,21 +164,16 @@ def _corated_block_sums(indptr, cols, V, t0, t1, n, names_mask):
         for ia in range(p, q):
             a = cols[ia] - t0
             va = V[ia]
-            for ib in range(lo, hi):
+            va2 = va * va
+            for ib in range(lo, hi):  # every sum, unconditionally: no branch in the loop
                 b = cols[ib]
                 vb = V[ib]
-                if names_mask[0]:
-                    out[0, a, b] += 1.0
-                if names_mask[1]:
-                    out[1, a, b] += va * vb
-                if names_mask[2]:
-                    out[2, a, b] += va * va
-                if names_mask[3]:
-                    out[3, a, b] += vb * vb
-                if names_mask[4]:
-                    out[4, a, b] += va
-                if names_mask[5]:
-                    out[5, a, b] += vb
+                out[0, a, b] += 1.0
+                out[1, a, b] += va * vb
+                out[2, a, b] += va2
+                out[3, a, b] += vb * vb
+                out[4, a, b] += va
+                out[5, a, b] += vb
     return out
 
 
@@ -409,16 +404,17 @@ class _NeighbourhoodCF(RecommenderMixin):
         # (pair, candidate) entries plus an overhead per group that grows with
         # the width of the rating rows (a transposed slice); target chunks
         # compute each target against (up to) every entity
-        candidates = int(np.diff(self._Yval.indptr)[y].sum())
-        cost_by_y = candidates + (5000 + self._Z.shape[1]) * np.unique(y).size
-        cost_by_target = candidates + np.unique(x).size * self._x_count.size
         kern = _knn_kernels() if self._user_based else None
         if kern is not None:
-            num, den, actual_k = self._sums_by_target_rows(x, y, kern[2])
-        elif cost_by_y <= cost_by_target:
-            num, den, actual_k = self._sums_by_y(x, y)
+            num, den, actual_k = self._sums_by_target_rows(x, y, kern)
         else:
-            num, den, actual_k = self._sums_by_target_block(x, y)
+            candidates = int(np.diff(self._Yval.indptr)[y].sum())
+            cost_by_y = candidates + (5000 + self._Z.shape[1]) * np.unique(y).size
+            cost_by_target = candidates + np.unique(x).size * self._x_count.size
+            if cost_by_y <= cost_by_target:
+                num, den, actual_k = self._sums_by_y(x, y)
+            else:
+                num, den, actual_k = self._sums_by_target_block(x, y)
         ok = (actual_k >= int(self.min_k)) & (den > 0)
         with np.errstate(divide="ignore", invalid="ignore"):
             est = np.where(ok, self._base(x, y) + num / np.where(den > 0, den, 1.0),
@@ -429,28 +425,47 @@ class _NeighbourhoodCF(RecommenderMixin):
             return est, actual_k, den
         return est, actual_k
 
-    def _sums_by_target_rows(self, x, y, pair_sums):
-        """Compiled schedule: a target's similarities to every entity, then its pairs.
+    def _slab_similarities(self, t0, t1, corated_sums):
+        """Similarities of entities ``t0 <= a < t1`` to every entity, shape ``(t1 - t0, n)``.
+
+        The co-rated sums are accumulated over the rating rows of the other
+        axis by a compiled kernel (each co-rated pair once), then turned into
+        similarities by :mod:`mathrec.similarity`.
+        """
+        VT = self._VT
+        n = self._x_count.size
+        mask = np.array([t in self._term_names for t in _SUM_ORDER])
+        sums = corated_sums(VT.indptr.astype(np.int64), VT.indices.astype(np.int64), VT.data,
+                            t0, t1, n, mask)
+        T = {t: sums[j] for j, t in enumerate(_SUM_ORDER) if mask[j]}
+        return _from_corated_sums(self.similarity, T, self._x_count[t0:t1], self._x_count,
+                                  min_support=int(self.min_support),
+                                  shrinkage=float(self.shrinkage))
+
+    def _slab_size(self):
+        """Entities per slab: the co-rated sums of a slab hold about 32 MiB."""
+        return max(1, (1 << 22) // (len(_SUM_ORDER) * max(self._x_count.size, 1)))
+
+    def _sums_by_target_rows(self, x, y, kern):
+        """Compiled schedule: slabs of targets' similarities to every entity, then their pairs.
 
         Used where a full row of similarities is cheap (user-based: one row
-        per user, as many entries as there are users); chunks of targets
-        hold at most ``max_candidates`` similarities.
+        per user, as many entries as there are users).
         """
+        _, corated_sums, pair_sums = kern
         m = x.size
         num, den = np.zeros(m), np.zeros(m)
         actual_k = np.zeros(m, dtype=np.intp)
         indptr, nbr, val = self._Ytrain
-        nx = self._x_count.size
-        targets, inv = np.unique(x, return_inverse=True)
-        order = np.argsort(inv, kind="stable")
-        bounds = np.searchsorted(inv[order], np.arange(targets.size + 1))
-        step = max(1, int(self.max_candidates) // max(nx, 1))
-        everyone = np.arange(nx)
-        for t0 in range(0, targets.size, step):
-            t1 = min(targets.size, t0 + step)
-            S = self._similarity_block(targets[t0:t1], everyone)
-            idx = order[bounds[t0]:bounds[t1]]
-            a, d, c = pair_sums(S, np.round(S, _TIE_DECIMALS), (inv[idx] - t0).astype(np.int64),
+        order = np.argsort(x, kind="stable")
+        xs = x[order]
+        slab = self._slab_size()
+        for t0 in np.unique(xs // slab) * slab:
+            t1 = min(self._x_count.size, t0 + slab)
+            lo, hi = np.searchsorted(xs, [t0, t1])
+            idx = order[lo:hi]
+            S = self._slab_similarities(t0, t1, corated_sums)
+            a, d, c = pair_sums(S, np.round(S, _TIE_DECIMALS), (x[idx] - t0).astype(np.int64),
                                 x[idx].astype(np.int64), y[idx].astype(np.int64),
                                 indptr, nbr, val, int(self.k))
             num[idx], den[idx], actual_k[idx] = a, d, c
@@ -658,26 +673,29 @@ class _NeighbourhoodCF(RecommenderMixin):
         indptr, nbr, val = self._Ytrain
         k = int(self.k)
         if self._user_based:
-            S = self._similarity_block(u, np.arange(self._x_count.size))
-            num, den, cnt = block_sums(S, np.round(S, _TIE_DECIMALS), u.astype(np.int64),
-                                       items.astype(np.int64), indptr, nbr, val, k)
+            num = np.empty((u.size, n_items))
+            den = np.empty((u.size, n_items))
+            cnt = np.empty((u.size, n_items), dtype=np.int64)
+            order = np.argsort(u, kind="stable")
+            us = u[order]
+            slab = self._slab_size()
+            for t0 in np.unique(us // slab) * slab:
+                t1 = min(self._x_count.size, t0 + slab)
+                lo, hi = np.searchsorted(us, [t0, t1])
+                rows = order[lo:hi]
+                S = self._slab_similarities(t0, t1, corated_sums)[us[lo:hi] - t0]
+                num[rows], den[rows], cnt[rows] = block_sums(
+                    S, np.round(S, _TIE_DECIMALS), us[lo:hi].astype(np.int64),
+                    items.astype(np.int64), indptr, nbr, val, k)
             x, y = u[:, None], items[None, :]
         else:
             num = np.empty((n_items, u.size))
             den = np.empty((n_items, u.size))
             cnt = np.empty((n_items, u.size), dtype=np.int64)
-            VT = self._VT
-            names = self._term_names
-            mask = np.array([t in names for t in _SUM_ORDER])
-            slab = max(1, (1 << 22) // (len(_SUM_ORDER) * n_items))
-            vt_indptr, vt_indices = VT.indptr.astype(np.int64), VT.indices.astype(np.int64)
+            slab = self._slab_size()
             for t0 in range(0, n_items, slab):
                 t1 = min(n_items, t0 + slab)
-                sums = corated_sums(vt_indptr, vt_indices, VT.data, t0, t1, n_items, mask)
-                T = {t: sums[j] for j, t in enumerate(_SUM_ORDER) if mask[j]}
-                S = _from_corated_sums(self.similarity, T, self._x_count[t0:t1], self._x_count,
-                                       min_support=int(self.min_support),
-                                       shrinkage=float(self.shrinkage))
+                S = self._slab_similarities(t0, t1, corated_sums)
                 num[t0:t1], den[t0:t1], cnt[t0:t1] = block_sums(
                     S, np.round(S, _TIE_DECIMALS), np.arange(t0, t1, dtype=np.int64),
                     u.astype(np.int64), indptr, nbr, val, k)
@@ -836,8 +854,9 @@ class UserKNN(_NeighbourhoodCF):
     traced memory, data included (``benchmarks/knn_scale.py``).
 
     *Top-N.* ``recommend`` scores every item for a block of users at once:
-    the block's similarities to all users (one sparse product), then a
-    compiled kernel that keeps, for every (user, item), the ``k`` best
+    the block's similarities to all users (co-rated sums accumulated over
+    the items' rating rows by a compiled kernel, turned into similarities by
+    :mod:`mathrec.similarity`), then a second kernel that keeps, for every (user, item), the ``k`` best
     neighbours among the item's raters, ties to the earlier rating.  The
     scores are exactly ``predict``'s (or its neighbour weights); no
     :math:`n_{\text{users}} \times n_{\text{items}}` matrix is built (the
