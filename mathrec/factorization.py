@@ -126,6 +126,25 @@ class _FactorModel(RecommenderMixin):
     def _score_items(self, user_index):
         return self.item_factors_ @ self.user_factors_[user_index] + self._item_offset()
 
+    def _score_scale(self, scores):
+        """Largest possible score magnitude, max ||p_u|| * max ||q_i|| + max |offset|.
+
+        A user whose history lies outside the model's subspace (one rating of
+        a rarely rated movie, in PureSVD) gets scores of the size of rounding
+        errors; measured against the model's scale they are all zero, so they
+        rank as ties (by item index) on every machine, not by noise.
+        """
+        cache = getattr(self, "_scale_cache_", None)
+        if not (isinstance(cache, tuple) and cache[0] is self.user_factors_):
+            p = np.sqrt(np.max(np.einsum("uk,uk->u", self.user_factors_, self.user_factors_),
+                               initial=0.0))
+            q = np.sqrt(np.max(np.einsum("ik,ik->i", self.item_factors_, self.item_factors_),
+                               initial=0.0))
+            offset = float(np.max(np.abs(self._item_offset()), initial=0.0))
+            cache = (self.user_factors_, p * q + offset)
+            self._scale_cache_ = cache
+        return cache[1]
+
     def _item_offset(self):
         return 0.0
 

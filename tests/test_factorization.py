@@ -400,3 +400,19 @@ def test_accuracy_band_on_movielens(ml_split):
     assert test_rmse(BiasedMF(reg_all=0.1, n_epochs=60, random_state=0)) == pytest.approx(0.8525, abs=0.005)
     assert test_rmse(ALS(n_factors=10, n_iter=15, regularization=0.1, random_state=0)) == pytest.approx(
         0.8789, abs=0.005)
+
+
+def test_scores_at_rounding_level_rank_as_ties_by_item_index():
+    """A user outside PureSVD's subspace gets noise scores; they must not decide the list."""
+    from mathrec import make_synthetic
+
+    df, _ = make_synthetic(80, 50, 1500, random_state=0)
+    lonely = pd.DataFrame({"user": ["lonely"], "item": ["only-here"], "rating": [4.0]})
+    both = pd.concat([df[["user", "item", "rating"]], lonely], ignore_index=True)
+    model = PureSVD(n_factors=3, random_state=0).fit(both)
+    rec = model.recommend("lonely", n=10)
+    assert np.abs(rec["score"]).max() < 1e-12          # nothing to say about this user
+    order = model.interactions_.item_index(rec["item"].tolist())
+    assert list(order) == sorted(order)                # so: ties, broken by item index
+    scores = model._score_items(model.interactions_.user_index(["lonely"])[0])
+    assert model._score_scale(scores) > 1.0            # the model's scale, not the user's
