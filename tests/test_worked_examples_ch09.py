@@ -311,9 +311,11 @@ def test_user_groups_and_explanations(ml, lists):
         keep = s > 0
         pred = float((s[keep] * mine["rating"].to_numpy()[keep]).sum() / s[keep].sum())
         assert pred == pytest.approx(knn.predict([user], [target])[0], abs=1e-9)
-        got[user] = (target, np.sort(s)[::-1][:3].round(3).tolist(), round(pred, 2))
-    assert got[2] == (2571, [0.512, 0.417, 0.417], 3.88)
-    assert got[3][0] == 260 and got[3][2] == 1.51
+        top3 = np.argsort(-s, kind="stable")[:3]
+        got[user] = (target, s[top3].round(3).tolist(), mine["rating"].to_numpy()[top3].tolist(), round(pred, 2))
+    assert got[2] == (2571, [0.512, 0.417, 0.417], [3.0, 4.0, 4.5], 3.88)
+    assert got[3][2] == [0.5, 0.5, 0.5]
+    assert got[3][0] == 260 and got[3][3] == 1.51
 
 
 @needs_copy
