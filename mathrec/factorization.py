@@ -287,7 +287,15 @@ class PureSVD(_FactorModel):
         flip[flip == 0] = 1.0
         U, Vt = U * flip, Vt * flip[:, None]
         self.singular_values_ = s
-        self.user_factors_ = U * s
+        P = U * s
+        # A user whose (centred) row is orthogonal to the k singular vectors (e.g. one
+        # rating on a movie outside their span) has p_u = x_u V_k = 0 exactly; ARPACK
+        # returns rounding noise of order 1e-16 instead, whose sign pattern depends on
+        # the BLAS kernel and would order that user's list at random. Set it to 0, so
+        # all their scores tie and the documented tie rule (item index) applies.
+        row_sq = np.asarray(R.multiply(R).sum(axis=1)).ravel() - 2.0 * (R @ c) + c @ c
+        P[np.linalg.norm(P, axis=1) <= 1e-9 * np.sqrt(np.maximum(row_sq, 0.0))] = 0.0
+        self.user_factors_ = P
         self.item_factors_ = Vt.T.copy()
         self.item_means_ = c
         return self

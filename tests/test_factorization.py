@@ -416,3 +416,17 @@ def test_scores_at_rounding_level_rank_as_ties_by_item_index():
     assert list(order) == sorted(order)                # so: ties, broken by item index
     scores = model._score_items(model.interactions_.user_index(["lonely"])[0])
     assert model._score_scale(scores) > 1.0            # the model's scale, not the user's
+
+
+def test_puresvd_user_outside_the_span_scores_exactly_zero():
+    # block-diagonal ratings: user 3 rated only "c", which the top singular vector does not
+    # touch, so p_3 = x_3 V_1 = 0 exactly; ARPACK's rounding noise must not order the list
+    df = pd.DataFrame({"user": [1, 1, 2, 2, 3], "item": ["a", "b", "a", "b", "c"],
+                       "rating": [5.0, 4.0, 4.0, 5.0, 1.0]})
+    m = PureSVD(n_factors=1, random_state=0).fit(df)
+    u3 = m.interactions_.user_index(3)
+    assert np.all(m.user_factors_[u3] == 0.0)
+    rec = m.recommend(3, n=2)
+    assert rec["score"].tolist() == [0.0, 0.0]
+    assert rec["item"].tolist() == m.interactions_.items[:2].tolist()  # the documented tie rule
+    assert np.abs(m.user_factors_[m.interactions_.user_index([1, 2])]).sum() > 1.0
