@@ -220,3 +220,21 @@ def test_itemknn_lists_exercise(movielens):
         res = evaluate(model, train, test, k=10, users=some, rating_metrics=False).set_index("metric")
         assert res.loc["precision@k", "value"] == pytest.approx(precision, abs=0.0005)
         assert res.loc["hit_rate@k", "value"] == pytest.approx(hit_rate, abs=0.001)
+
+
+@needs_movielens
+@pytest.mark.slow
+def test_ranking_table(movielens):
+    _, train, test = movielens
+    # popularity against the best neighbourhood list (the chapter's headline comparison)
+    expected = {  # precision@10, ndcg@10, hit rate, as the chapter prints them
+        "Popularity": (Popularity(), 0.1186, 0.1586, 0.5705),
+        "Jaccard k=50": (UserKNN(k=50, similarity="jaccard", recommend_by="similarity"),
+                         0.1826, 0.2509, 0.7148),
+    }
+    for name, (model, precision, ndcg, hit_rate) in expected.items():
+        res = evaluate(model, train, test, k=10, rating_metrics=False).set_index("metric")
+        assert res.loc["precision@k", "n"] == 596, name
+        assert res.loc["precision@k", "value"] == pytest.approx(precision, abs=0.0005), name
+        assert res.loc["ndcg@k", "value"] == pytest.approx(ndcg, abs=0.0005), name
+        assert res.loc["hit_rate@k", "value"] == pytest.approx(hit_rate, abs=0.0005), name
