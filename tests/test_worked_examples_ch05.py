@@ -89,6 +89,7 @@ def test_zero_filled_cosine(listing):
     both = (ra > 0) & (rb > 0)
     assert np.array(items)[both].tolist() == [101, 124, 123]
     assert ra[both].tolist() == [1, 1, 1] and rb[both].tolist() == [5, 3, 5]
+    assert int(((ra > 0) != (rb > 0)).sum()) == 10
     assert round(sim[users[2], users[9]], 4) == 0.1925
     assert round(cosine(ra[both], rb[both]), 4) == 0.9771 == round(13 / np.sqrt(3 * 59), 4)
     assert round(similarity_matrix(matrix, kind="cosine")[users[2], users[9]], 4) == 0.9771
