@@ -811,7 +811,8 @@ class _NeuralRecommender(RecommenderMixin):
                else SGD(params, lr=self._lr))
         loss_layer = LogitBCE()
         rows = []
-        with _one_blas_thread():
+        # overflow is detected (non-finite logits or weights) and reported as divergence
+        with _one_blas_thread(), np.errstate(over="ignore", invalid="ignore"):
             for epoch in range(1, self._n_epochs + 1):
                 rows.append(self._epoch(network, opt, loss_layer, csr, keys, pos_u, pos_i,
                                         rng, epoch))
