@@ -556,8 +556,9 @@ class GMFNetwork:
             layer.clear()
         self._p = self._q = None
 
-    def width(self):
-        return self.user_embedding.weight.value.shape[1]
+    def floats_per_example(self):
+        """Activations a forward pass holds per example: $p$, $q$, $\\phi$ and $z$."""
+        return 3 * self.user_embedding.weight.value.shape[1] + 1
 
 
 class MLPNetwork:
@@ -634,8 +635,10 @@ class MLPNetwork:
         for layer in [self.user_embedding, self.item_embedding, *self.tower, self.output]:
             layer.clear()
 
-    def width(self):
-        return max([2 * self._d] + [layer.weight.value.shape[1] for layer in self.tower])
+    def floats_per_example(self):
+        """Activations a forward pass holds per example (embeddings, their concatenation,
+        each layer's pre-activation and output, the logit)."""
+        return 4 * self._d + sum(2 * layer.weight.value.shape[1] for layer in self.tower) + 1
 
 
 class NeuMFNetwork:
@@ -706,8 +709,10 @@ class NeuMFNetwork:
         self.mlp.clear()
         self.output.clear()
 
-    def width(self):
-        return self.gmf.width() + self.mlp.width()
+    def floats_per_example(self):
+        """Activations a forward pass holds per example (both parts and their concatenation)."""
+        return (self.gmf.floats_per_example() + self.mlp.floats_per_example()
+                + self.output.weight.value.shape[0])
 
 
 # ================================================================ estimators
@@ -862,7 +867,7 @@ class _NeuralRecommender(RecommenderMixin):
         """Logits of index pairs, in chunks of bounded memory."""
         net = self.network_
         out = np.empty(len(users))
-        step = max(1, _CHUNK_FLOATS // (2 * net.width()))
+        step = max(1, _CHUNK_FLOATS // net.floats_per_example())
         for a in range(0, len(users), step):
             out[a:a + step] = net.forward(users[a:a + step], items[a:a + step])
         net.clear()
@@ -901,13 +906,13 @@ class _NeuralRecommender(RecommenderMixin):
 
         The ranking score is the logit $z_{ui}$ (the same order as
         $\\sigma(z_{ui})$, without its saturation at 1). Users are scored a few
-        at a time so that no more than about 4 million activations exist at
-        once.
+        at a time, and their (user, item) pairs in chunks, so that no more
+        than about 4 million activations (32 MiB) exist at once.
         """
         users = np.asarray(user_indices, dtype=np.intp)
         n_items = self.interactions_.n_items
         out = np.empty((users.size, n_items))
-        step = max(1, _CHUNK_FLOATS // (2 * self.network_.width() * max(n_items, 1)))
+        step = max(1, _CHUNK_FLOATS // (self.network_.floats_per_example() * max(n_items, 1)))
         all_items = np.arange(n_items)
         for a in range(0, users.size, step):
             block = users[a:a + step]

@@ -343,3 +343,22 @@ def test_gmf_beats_popularity_on_synthetic_data():
     gmf = mathrec.evaluate(GMF(n_factors=8, n_epochs=10, lr=0.01, random_state=0),
                            train, test, **kw).set_index("metric")["value"]
     assert gmf["ndcg@k"] > pop["ndcg@k"] + 0.15, (gmf["ndcg@k"], pop["ndcg@k"])
+
+
+def test_memory_grows_with_the_batch_not_with_users_times_items():
+    """3,000 users x 30,000 items would be 720 MB dense; training and scoring stay far below."""
+    import tracemalloc
+
+    rng = np.random.RandomState(7)
+    df = pd.DataFrame({"user": rng.randint(0, 3000, 6000), "item": rng.randint(0, 30000, 6000),
+                       "rating": 1.0}).drop_duplicates(["user", "item"])
+    model = NeuMF(n_factors=4, layers=(8, 4), n_epochs=1, random_state=0)
+    tracemalloc.start()
+    try:
+        model.fit(df)
+        model.recommend(df["user"].iloc[0], n=10)
+        model._score_block(np.arange(50))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 40e6, peak
