@@ -24,6 +24,14 @@ loop. :class:`GMFNetwork`, :class:`MLPNetwork` and :class:`NeuMFNetwork`
 assemble the layers; :class:`GMF`, :class:`MLP` and :class:`NeuMF` are the
 estimators (``fit``, ``predict``, ``recommend``).
 
+Memory: the network's activations and gradients are proportional to the
+mini-batch (embedding gradients are kept for the rows the batch touched
+only, and Adam moves only those rows); an epoch's list of examples is
+proportional to the number of interactions; scoring works in blocks of at
+most 32 MiB of activations. Nothing is ever of size users x items. Speed: one
+NeuMF epoch on ml-latest-small (100,836 positives, 4 negatives each, batches
+of 256, ``layers=(64, 32, 16)``) takes about 2 s of CPU time.
+
 Taught in chapter 3 (deep learning).
 """
 
@@ -1131,7 +1139,8 @@ class NeuMF(_NeuralRecommender):
     Pre-training (section 3.4.1 of the paper): the embeddings and hidden
     layers are copied from the fitted GMF and MLP, and the output layer
     becomes $h = [\alpha h^\text{GMF}; (1-\alpha) h^\text{MLP}]$,
-    $b = \alpha b^\text{GMF} + (1-\alpha) b^\text{MLP}$. The paper then trains
+    $b = \alpha b^\text{GMF} + (1-\alpha) b^\text{MLP}$ (the paper gives
+    $h$; its authors' code mixes the biases the same way). The paper then trains
     NeuMF with plain SGD, because Adam's moment estimates are not carried
     over: set ``optimizer="sgd"`` to do the same.
 
