@@ -72,6 +72,10 @@ _LAZY_NAMES = {
     "BiasedMF": "factorization",
     "ALS": "factorization",
     "ImplicitALS": "factorization",
+    # chapter 3: neural collaborative filtering
+    "GMF": "neural",
+    "MLP": "neural",
+    "NeuMF": "neural",
     # chapter 8: real-time (incremental) updates
     "fold_in_users": "incremental",
     "IncrementalALS": "incremental",

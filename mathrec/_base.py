@@ -235,6 +235,34 @@ def _one_blas_thread():
     return threadpool_limits(limits=1, user_api="blas")
 
 
+#: Scores closer than this, relative to the largest score of the list, are ties.
+TIE_TOLERANCE = 1e-10
+
+
+def _rank_order(scores, scale=None):
+    """Positions of ``scores`` from best to worst; ties go to the lower position.
+
+    Two scores that differ by less than :data:`TIE_TOLERANCE` times ``scale``
+    (default: the largest magnitude in ``scores``) count as tied. Items that
+    are equal in exact arithmetic (two movies rated by the same single user,
+    say) get scores that differ in the last bits, and which one wins then
+    depends on the CPU's BLAS kernels; snapping them together first makes
+    every list the same on every machine.
+
+    Examples
+    --------
+    >>> _rank_order([1.0, 3.0, 3.0 + 1e-14, 2.0]).tolist()
+    [1, 2, 3, 0]
+    """
+    scores = np.asarray(scores, dtype=float)
+    if scores.size == 0:
+        return np.empty(0, dtype=np.intp)
+    if scale is None:
+        scale = float(np.max(np.abs(scores)))
+    key = np.round(scores / (scale * TIE_TOLERANCE)) if scale > 0 else scores
+    return np.argsort(-key, kind="stable")
+
+
 class ParamsMixin:
     """scikit-learn's hyper-parameter protocol: ``get_params``, ``set_params``, ``repr``.
 
@@ -385,12 +413,18 @@ class RecommenderMixin(ParamsMixin):
             if exclude_seen:
                 sub = csr[block]
                 S[np.repeat(np.arange(block.size), np.diff(sub.indptr)), sub.indices] = -np.inf
-            # the n-th best score of each row; everything at least as good is a candidate
-            thr = -np.partition(-S, kth, axis=1)[:, kth]
-            rows, cols = np.nonzero((S >= thr[:, None]) & np.isfinite(S))
+            # scores closer than TIE_TOLERANCE x the row's scale are ties (see _rank_order)
+            finite = np.isfinite(S)
+            scale = self._row_scales(S, finite)
+            key = S / np.where(scale > 0, scale * TIE_TOLERANCE, 1.0)[:, None]
+            np.round(key, out=key)
+            key = np.where((scale > 0)[:, None], key, S)
+            # the n-th best key of each row; everything at least as good is a candidate
+            thr = -np.partition(-key, kth, axis=1)[:, kth]
+            rows, cols = np.nonzero((key >= thr[:, None]) & finite)
             vals = S[rows, cols]
-            # best first; equal scores by increasing item index
-            order = np.lexsort((cols, -vals, rows))
+            # best first; equal keys by increasing item index
+            order = np.lexsort((cols, -key[rows, cols], rows))
             rows, cols, vals = rows[order], cols[order], vals[order]
             first = np.searchsorted(rows, np.arange(block.size))
             keep = np.arange(rows.size) - first[rows] < n
@@ -401,6 +435,22 @@ class RecommenderMixin(ParamsMixin):
         if not items:
             return np.zeros(0, np.intp), np.zeros(0), np.zeros(0, np.intp)
         return np.concatenate(items), np.concatenate(scores), np.concatenate(counts)
+
+    def _row_scales(self, S, finite):
+        """``_score_scale`` of every row of a block (over its finite entries)."""
+        if type(self)._score_scale is RecommenderMixin._score_scale:
+            return np.max(np.where(finite, np.abs(S), 0.0), axis=1, initial=0.0)
+        return np.array([self._score_scale(row[ok]) for row, ok in zip(S, finite)], dtype=float)
+
+    def _score_scale(self, scores):
+        """The magnitude against which two of this model's scores count as tied.
+
+        The default is the largest score of the list; models whose scores can
+        all be rounding noise for some user (a factor model and a user outside
+        its subspace) return a scale of the model instead, so that noise ranks
+        as a tie and not as a preference.
+        """
+        return float(np.max(np.abs(scores))) if len(scores) else 0.0
 
     def recommend(self, user, n=10, exclude_seen=True):
         """Recommend the ``n`` best-scored items to one user, or to many.
@@ -432,9 +482,11 @@ class RecommenderMixin(ParamsMixin):
 
         Notes
         -----
-        Items are ranked by decreasing score; equal scores are ranked by
-        increasing internal item index, so the order is deterministic. The
-        scores are computed for blocks of users at a time (at most about
+        Items are ranked by decreasing score; scores within
+        :data:`TIE_TOLERANCE` of the list's scale are ties, ranked by
+        increasing internal item index, so the order is deterministic on
+        every machine (see :func:`_rank_order`). The scores are computed for
+        blocks of users at a time (at most about
         32 MiB of scores per block), never for all users at once; in each
         block the seen items are masked through the training CSR and the top
         ``n`` is selected with ``numpy.partition`` before the final sort.

@@ -57,6 +57,7 @@ from mathrec import (
 from mathrec.attention import PositionBasedModel, randomized_rankings, simulate_clicks
 from mathrec.coldstart import ContentBased, SwitchingHybrid
 from mathrec.ctr import LogisticCTR
+from mathrec.neural import GMF, MLP, NeuMF
 
 # ----------------------------------------------------------------------- data
 RATINGS_A, _ = make_synthetic(60, 40, 700, random_state=0)
@@ -119,6 +120,18 @@ RECOMMENDERS = [
     Spec("ContentBased", lambda: ContentBased(),
          fit=lambda m, df: m.fit(df, _features(df)),
          bad_params={"feature_column": 3}),
+    Spec("GMF", lambda: GMF(n_factors=3, n_epochs=2, batch_size=64, random_state=0),
+         random=True,
+         bad_params={"n_factors": 0, "n_epochs": 0, "batch_size": 1.5, "lr": -0.1,
+                     "optimizer": "rmsprop", "n_negatives": -1, "init_std": 0.0,
+                     "min_rating": float("nan"), "verbose": "yes"}),
+    Spec("MLP", lambda: MLP(layers=(6, 4), n_epochs=2, batch_size=64, random_state=0),
+         random=True,
+         bad_params={"layers": (7, 4), "lr": float("inf"), "random_state": "seed"}),
+    Spec("NeuMF", lambda: NeuMF(n_factors=2, layers=(4, 2), n_epochs=1, batch_size=64,
+                                pretrain=True, random_state=0),
+         random=True,
+         bad_params={"alpha": 1.5, "pretrain": "yes", "layers": (), "n_factors": -2}),
 ]
 
 RATING_MODELS = [s for s in RECOMMENDERS if s.make().predicts_ratings]
