@@ -45,68 +45,90 @@ _TIE_DECIMALS = 12  # similarities equal to 12 decimals are ranked as ties
 # top-N kernels: plain Python functions, compiled with numba when it is
 # installed (without numba, recommend falls back to the prediction path)
 # ----------------------------------------------------------------------------
-def _heap_sift_down(hs, hj, size, pos):
-    """Restore the min-heap below ``pos``; the root is the weakest neighbour kept.
-
-    Weaker means a smaller similarity or, for equal ones, a later rating
-    (larger ``hj``), so the later of two tied candidates is evicted first.
-    """
-    while True:
-        c = 2 * pos + 1
-        if c >= size:
-            return
-        if c + 1 < size and (hs[c + 1] < hs[c] or (hs[c + 1] == hs[c] and hj[c + 1] > hj[c])):
-            c += 1
-        if hs[c] < hs[pos] or (hs[c] == hs[pos] and hj[c] > hj[pos]):
-            ts, tj = hs[c], hj[c]
-            hs[c], hj[c] = hs[pos], hj[pos]
-            hs[pos], hj[pos] = ts, tj
-            pos = c
+def _kth_largest(buf, cnt, k, tmp):
+    """The ``k``-th largest of ``buf[:cnt]`` (``cnt > k``), by quickselect on a copy."""
+    for q in range(cnt):
+        tmp[q] = buf[q]
+    target = cnt - k  # position of the k-th largest in ascending order
+    lo, hi = 0, cnt - 1
+    while lo < hi:
+        pivot = tmp[(lo + hi) // 2]
+        a, b = lo, hi
+        while a <= b:
+            while tmp[a] < pivot:
+                a += 1
+            while tmp[b] > pivot:
+                b -= 1
+            if a <= b:
+                tmp[a], tmp[b] = tmp[b], tmp[a]
+                a += 1
+                b -= 1
+        if target <= b:
+            hi = b
+        elif target >= a:
+            lo = a
         else:
-            return
+            break
+    return tmp[target]
 
 
-def _topk_sums(S, Sr, t, me, lo, hi, nbr, val, k, hs, hj):
+def _topk_sums(S, Sr, t, me, lo, hi, nbr, val, k, bs, bj, tmp):
     """``(sum s * val, sum s, count)`` over the top ``k`` candidates ``lo:hi`` of target row ``t``.
 
     ``S[t]`` holds the similarities of the target to every entity and ``Sr``
     the same rounded to 12 decimals (used for ranking); the candidates
     ``nbr[lo:hi]`` come in training order, with values ``val``. Of those with
     a positive (rounded) similarity, other than the target itself (``me``),
-    the ``k`` largest are kept, ties going to the earlier rating: the first
-    ``k`` as they come, then a bounded min-heap whose root is the weakest
-    neighbour kept.
+    the ``k`` largest are kept, ties going to the earlier rating: when there
+    are more than ``k``, a quickselect finds the ``k``-th largest value, and
+    the candidates above it and the first ones equal to it (in training
+    order) are kept. ``bs``, ``bj``, ``tmp`` are work buffers as long as the
+    longest candidate list.
     """
-    size = 0
-    heaped = False
+    cnt = 0
     for j in range(lo, hi):
         x = nbr[j]
-        if x == me:
-            continue
         s = Sr[t, x]
-        if s <= 0.0:
+        if s <= 0.0 or x == me:
             continue
-        if size < k:  # the first k candidates are kept as they come
-            hs[size] = s
-            hj[size] = j
-            size += 1
-            continue
-        if not heaped:  # the (k+1)-th: make a heap of the k kept (O(k)), once
-            for pos in range(k // 2 - 1, -1, -1):
-                _heap_sift_down(hs, hj, k, pos)
-            heaped = True
-        if s > hs[0]:  # a later candidate must be strictly better
-            hs[0] = s
-            hj[0] = j
-            _heap_sift_down(hs, hj, k, 0)
+        bs[cnt] = s
+        bj[cnt] = j
+        cnt += 1
     a = 0.0
     d = 0.0
-    for q in range(size):
-        j = hj[q]
-        w = S[t, nbr[j]]
-        a += w * val[j]
-        d += w
-    return a, d, size
+    if cnt <= k:
+        for q in range(cnt):
+            j = bj[q]
+            w = S[t, nbr[j]]
+            a += w * val[j]
+            d += w
+        return a, d, cnt
+    thr = _kth_largest(bs, cnt, k, tmp)
+    above = 0
+    for q in range(cnt):
+        if bs[q] > thr:
+            above += 1
+    need = k - above
+    for q in range(cnt):
+        take = bs[q] > thr
+        if not take and bs[q] == thr and need > 0:
+            take = True
+            need -= 1
+        if take:
+            j = bj[q]
+            w = S[t, nbr[j]]
+            a += w * val[j]
+            d += w
+    return a, d, k
+
+
+def _longest(indptr, ys):
+    w = 1
+    for c in range(ys.size):
+        n = indptr[ys[c] + 1] - indptr[ys[c]]
+        if n > w:
+            w = n
+    return w
 
 
 def _knn_block_sums(S, Sr, self_x, ys, indptr, nbr, val, k):
@@ -119,13 +141,15 @@ def _knn_block_sums(S, Sr, self_x, ys, indptr, nbr, val, k):
     num = np.zeros((n_t, n_c))
     den = np.zeros((n_t, n_c))
     cnt = np.zeros((n_t, n_c), dtype=np.int64)
-    hs = np.empty(k)
-    hj = np.empty(k, dtype=np.int64)
+    w = _longest(indptr, ys)
+    bs = np.empty(w)
+    bj = np.empty(w, dtype=np.int64)
+    tmp = np.empty(w)
     for t in range(n_t):
         for c in range(n_c):
             y = ys[c]
             num[t, c], den[t, c], cnt[t, c] = _topk_sums(
-                S, Sr, t, self_x[t], indptr[y], indptr[y + 1], nbr, val, k, hs, hj)
+                S, Sr, t, self_x[t], indptr[y], indptr[y + 1], nbr, val, k, bs, bj, tmp)
     return num, den, cnt
 
 
@@ -135,12 +159,14 @@ def _knn_pair_sums(S, Sr, rows, self_x, ys, indptr, nbr, val, k):
     num = np.zeros(m)
     den = np.zeros(m)
     cnt = np.zeros(m, dtype=np.int64)
-    hs = np.empty(k)
-    hj = np.empty(k, dtype=np.int64)
+    w = _longest(indptr, ys)
+    bs = np.empty(w)
+    bj = np.empty(w, dtype=np.int64)
+    tmp = np.empty(w)
     for p in range(m):
         y = ys[p]
         num[p], den[p], cnt[p] = _topk_sums(
-            S, Sr, rows[p], self_x[p], indptr[y], indptr[y + 1], nbr, val, k, hs, hj)
+            S, Sr, rows[p], self_x[p], indptr[y], indptr[y + 1], nbr, val, k, bs, bj, tmp)
     return num, den, cnt
 
 
@@ -190,9 +216,10 @@ def _knn_kernels():
             _KNN_KERNELS["k"] = None
         else:
             jit = numba.njit(cache=True, nogil=True)
-            global _heap_sift_down, _topk_sums
-            _heap_sift_down = jit(_heap_sift_down)
+            global _kth_largest, _topk_sums, _longest
+            _kth_largest = jit(_kth_largest)
             _topk_sums = jit(_topk_sums)
+            _longest = jit(_longest)
             _KNN_KERNELS["k"] = (jit(_knn_block_sums), jit(_corated_block_sums),
                                  jit(_knn_pair_sums))
     return _KNN_KERNELS["k"]
