@@ -140,16 +140,28 @@ def check_hashable_id(value, name):
     return value
 
 
-def check_id_list(ids, name):
+def check_id_list(ids, name, *, ordered=True):
     """Return ``ids`` as a list of ids, refusing a string or a scalar in its place.
 
     A string is one id, not a list of one-character ids, so passing one where a
     list is expected is an error rather than a silent wrong answer.
 
+    Parameters
+    ----------
+    ids : list, tuple, numpy.ndarray, pandas.Series, ...
+        The ids.
+    name : str
+        The argument's name, used in the error message.
+    ordered : bool, default True
+        The ids form a ranking: a set (which has no order) is refused.
+        With False, sets are accepted too.
+
     Examples
     --------
     >>> check_id_list(("a", "b"), "recommended")
     ['a', 'b']
+    >>> check_id_list({"a"}, "relevant", ordered=False)
+    ['a']
     >>> check_id_list("abc", "recommended")
     Traceback (most recent call last):
     ...
@@ -162,8 +174,9 @@ def check_id_list(ids, name):
         )
     if isinstance(ids, np.ndarray) and ids.ndim != 1:
         raise ValueError(f"{name} must be a 1-D list or array of ids; got an array of shape {ids.shape}")
-    if isinstance(ids, (dict, set, frozenset)) or not hasattr(ids, "__iter__"):
-        raise TypeError(f"{name} must be a list or array of ids; got {_short(ids)}")
+    if (ordered and isinstance(ids, (dict, set, frozenset))) or not hasattr(ids, "__iter__"):
+        what = "a list or array of ids" if ordered else "a collection of ids"
+        raise TypeError(f"{name} must be {what}; got {_short(ids)}")
     return list(ids)
 
 
