@@ -235,6 +235,34 @@ def _one_blas_thread():
     return threadpool_limits(limits=1, user_api="blas")
 
 
+#: Scores closer than this, relative to the largest score of the list, are ties.
+TIE_TOLERANCE = 1e-10
+
+
+def _rank_order(scores, scale=None):
+    """Positions of ``scores`` from best to worst; ties go to the lower position.
+
+    Two scores that differ by less than :data:`TIE_TOLERANCE` times ``scale``
+    (default: the largest magnitude in ``scores``) count as tied. Items that
+    are equal in exact arithmetic (two movies rated by the same single user,
+    say) get scores that differ in the last bits, and which one wins then
+    depends on the CPU's BLAS kernels; snapping them together first makes
+    every list the same on every machine.
+
+    Examples
+    --------
+    >>> _rank_order([1.0, 3.0, 3.0 + 1e-14, 2.0]).tolist()
+    [1, 2, 3, 0]
+    """
+    scores = np.asarray(scores, dtype=float)
+    if scores.size == 0:
+        return np.empty(0, dtype=np.intp)
+    if scale is None:
+        scale = float(np.max(np.abs(scores)))
+    key = np.round(scores / (scale * TIE_TOLERANCE)) if scale > 0 else scores
+    return np.argsort(-key, kind="stable")
+
+
 class ParamsMixin:
     """scikit-learn's hyper-parameter protocol: ``get_params``, ``set_params``, ``repr``.
 
@@ -337,6 +365,16 @@ class RecommenderMixin(ParamsMixin):
     def _score_items(self, user_index):  # pragma: no cover - interface
         raise NotImplementedError
 
+    def _score_scale(self, scores):
+        """The magnitude against which two of this model's scores count as tied.
+
+        The default is the largest score of the list; models whose scores can
+        all be rounding noise for some user (a factor model and a user outside
+        its subspace) return a scale of the model instead, so that noise ranks
+        as a tie and not as a preference.
+        """
+        return float(np.max(np.abs(scores))) if len(scores) else 0.0
+
     def recommend(self, user, n=10, exclude_seen=True):
         """Recommend the ``n`` best-scored items for one user.
 
@@ -377,8 +415,8 @@ class RecommenderMixin(ParamsMixin):
             seen = csr.indices[csr.indptr[u]:csr.indptr[u + 1]]
             scores[seen] = -np.inf
         candidates = np.flatnonzero(np.isfinite(scores))
-        # stable sort on -score keeps index order among ties
-        order = candidates[np.argsort(-scores[candidates], kind="stable")][:n]
+        kept = scores[candidates]
+        order = candidates[_rank_order(kept, self._score_scale(kept))][:n]
         return pd.DataFrame(
             {"item": inter.items[order], "score": scores[order]}
         ).reset_index(drop=True)

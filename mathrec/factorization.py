@@ -126,6 +126,25 @@ class _FactorModel(RecommenderMixin):
     def _score_items(self, user_index):
         return self.item_factors_ @ self.user_factors_[user_index] + self._item_offset()
 
+    def _score_scale(self, scores):
+        """Largest possible score magnitude, max ||p_u|| * max ||q_i|| + max |offset|.
+
+        A user whose history lies outside the model's subspace (one rating of
+        a rarely rated movie, in PureSVD) gets scores of the size of rounding
+        errors; measured against the model's scale they are all zero, so they
+        rank as ties (by item index) on every machine, not by noise.
+        """
+        cache = getattr(self, "_scale_cache_", None)
+        if not (isinstance(cache, tuple) and cache[0] is self.user_factors_):
+            p = np.sqrt(np.max(np.einsum("uk,uk->u", self.user_factors_, self.user_factors_),
+                               initial=0.0))
+            q = np.sqrt(np.max(np.einsum("ik,ik->i", self.item_factors_, self.item_factors_),
+                               initial=0.0))
+            offset = float(np.max(np.abs(self._item_offset()), initial=0.0))
+            cache = (self.user_factors_, p * q + offset)
+            self._scale_cache_ = cache
+        return cache[1]
+
     def _item_offset(self):
         return 0.0
 
@@ -268,7 +287,15 @@ class PureSVD(_FactorModel):
         flip[flip == 0] = 1.0
         U, Vt = U * flip, Vt * flip[:, None]
         self.singular_values_ = s
-        self.user_factors_ = U * s
+        P = U * s
+        # A user whose (centred) row is orthogonal to the k singular vectors (e.g. one
+        # rating on a movie outside their span) has p_u = x_u V_k = 0 exactly; ARPACK
+        # returns rounding noise of order 1e-16 instead, whose sign pattern depends on
+        # the BLAS kernel and would order that user's list at random. Set it to 0, so
+        # all their scores tie and the documented tie rule (item index) applies.
+        row_sq = np.asarray(R.multiply(R).sum(axis=1)).ravel() - 2.0 * (R @ c) + c @ c
+        P[np.linalg.norm(P, axis=1) <= 1e-9 * np.sqrt(np.maximum(row_sq, 0.0))] = 0.0
+        self.user_factors_ = P
         self.item_factors_ = Vt.T.copy()
         self.item_means_ = c
         return self

@@ -162,3 +162,21 @@ def test_hybrid_cold_slots_come_from_content():
         SwitchingHybrid(BaselineOnly(), ContentBased()).fit(ratings)
     with pytest.raises(ValueError, match="min_ratings"):
         SwitchingHybrid(BaselineOnly(), min_ratings=-1).fit(ratings)
+
+
+def test_score_items_is_public_and_matches_recommend():
+    items = pd.DataFrame({"item": ["a", "b", "c", "d"],
+                          "genres": [["Comedy"], ["Drama"], ["Comedy"], ["Drama", "War"]]})
+    ratings = pd.DataFrame({"user": [1, 1, 2], "item": ["a", "b", "b"], "rating": [5.0, 1.0, 4.0]})
+    m = ContentBased(use_tfidf=False).fit(ratings, items)
+    s = m.score_items(1)
+    assert s.index.tolist() == ["a", "b", "c", "d"]
+    assert s.round(4).to_dict() == {"a": 0.9806, "b": 0.1961, "c": 0.9806, "d": 0.1387}
+    assert m.score_items(1, ["d", "c"]).round(4).tolist() == [0.1387, 0.9806]
+    np.testing.assert_allclose(m.score_items(2, ["a", "d"]).to_numpy(), m.predict([2, 2], ["a", "d"]))
+    rec = m.recommend(1, n=2)
+    np.testing.assert_allclose(rec["score"].to_numpy(), s[rec["item"]].to_numpy())
+    with pytest.raises(UnknownItemError, match="zz"):
+        m.score_items(1, ["zz"])
+    with pytest.raises(UnknownUserError, match="99"):
+        m.score_items(99)

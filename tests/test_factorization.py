@@ -400,3 +400,33 @@ def test_accuracy_band_on_movielens(ml_split):
     assert test_rmse(BiasedMF(reg_all=0.1, n_epochs=60, random_state=0)) == pytest.approx(0.8525, abs=0.005)
     assert test_rmse(ALS(n_factors=10, n_iter=15, regularization=0.1, random_state=0)) == pytest.approx(
         0.8789, abs=0.005)
+
+
+def test_scores_at_rounding_level_rank_as_ties_by_item_index():
+    """A user outside PureSVD's subspace gets noise scores; they must not decide the list."""
+    from mathrec import make_synthetic
+
+    df, _ = make_synthetic(80, 50, 1500, random_state=0)
+    lonely = pd.DataFrame({"user": ["lonely"], "item": ["only-here"], "rating": [4.0]})
+    both = pd.concat([df[["user", "item", "rating"]], lonely], ignore_index=True)
+    model = PureSVD(n_factors=3, random_state=0).fit(both)
+    rec = model.recommend("lonely", n=10)
+    assert np.abs(rec["score"]).max() < 1e-12          # nothing to say about this user
+    order = model.interactions_.item_index(rec["item"].tolist())
+    assert list(order) == sorted(order)                # so: ties, broken by item index
+    scores = model._score_items(model.interactions_.user_index(["lonely"])[0])
+    assert model._score_scale(scores) > 1.0            # the model's scale, not the user's
+
+
+def test_puresvd_user_outside_the_span_scores_exactly_zero():
+    # block-diagonal ratings: user 3 rated only "c", which the top singular vector does not
+    # touch, so p_3 = x_3 V_1 = 0 exactly; ARPACK's rounding noise must not order the list
+    df = pd.DataFrame({"user": [1, 1, 2, 2, 3], "item": ["a", "b", "a", "b", "c"],
+                       "rating": [5.0, 4.0, 4.0, 5.0, 1.0]})
+    m = PureSVD(n_factors=1, random_state=0).fit(df)
+    u3 = m.interactions_.user_index(3)
+    assert np.all(m.user_factors_[u3] == 0.0)
+    rec = m.recommend(3, n=2)
+    assert rec["score"].tolist() == [0.0, 0.0]
+    assert rec["item"].tolist() == m.interactions_.items[:2].tolist()  # the documented tie rule
+    assert np.abs(m.user_factors_[m.interactions_.user_index([1, 2])]).sum() > 1.0

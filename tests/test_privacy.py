@@ -52,33 +52,80 @@ def test_bad_sensitivity_and_values():
 
 def test_private_item_counts_are_counts_plus_laplace():
     df = pd.DataFrame({"user": [1, 2, 2, 3], "item": ["a", "a", "b", "a"], "rating": 4.0})
-    out = private_item_counts(df, epsilon=0.5, random_state=3)
-    noise = np.random.default_rng(3).laplace(0, 2.0, size=2)
-    np.testing.assert_allclose(out.to_numpy(), np.array([3.0, 1.0]) + noise)
-    assert out.index.tolist() == ["a", "b"]
+    out = private_item_counts(df, epsilon=0.5, catalogue=["a", "b", "c"], random_state=3)
+    noise = np.random.default_rng(3).laplace(0, 2.0, size=3)
+    np.testing.assert_allclose(out.to_numpy(), np.array([3.0, 1.0, 0.0]) + noise)
+    assert out.index.tolist() == ["a", "b", "c"]  # the catalogue, zero counts included
+
+
+def test_private_item_counts_keys_do_not_depend_on_the_data():
+    # removing the only rating of "b" must not remove "b" from the release
+    cat = ["c", "b", "a", "d"]
+    df = pd.DataFrame({"user": [1, 2, 2, 3], "item": ["a", "a", "b", "c"], "rating": 4.0})
+    without_b = df[df["item"] != "b"]
+    full = private_item_counts(df, 1.0, catalogue=cat, random_state=0)
+    less = private_item_counts(without_b, 1.0, catalogue=cat, random_state=0)
+    assert full.index.tolist() == less.index.tolist() == cat
+    # same seed, same noise: the two releases differ only in the count of "b", by 1
+    np.testing.assert_allclose((full - less).to_numpy(), [0.0, 1.0, 0.0, 0.0])
+    m_full = private_item_means(df, 1.0, catalogue=cat, random_state=0)
+    m_less = private_item_means(without_b, 1.0, catalogue=cat, random_state=0)
+    assert m_full.index.tolist() == m_less.index.tolist() == cat
+    assert np.isnan(m_less.loc["b", "true_mean"]) and np.isnan(m_full.loc["d", "true_mean"])
+    assert m_less["mean"].between(0.5, 5.0).all()
+
+
+def test_private_releases_reject_a_bad_catalogue():
+    df = pd.DataFrame({"user": [1, 2], "item": ["a", "zz"], "rating": 4.0})
+    for f in (private_item_counts, private_item_means):
+        with pytest.raises(ValueError, match=r"not in the catalogue.*'zz'"):
+            f(df, 1.0, catalogue=["a", "b"])
+        with pytest.raises(ValueError, match="repeat"):
+            f(df, 1.0, catalogue=["a", "zz", "a"])
+        with pytest.raises(ValueError, match="empty"):
+            f(df, 1.0, catalogue=[])
+        with pytest.raises(TypeError, match="catalogue"):
+            f(df, 1.0, catalogue=None)
+        with pytest.raises(TypeError, match="catalogue"):
+            f(df, 1.0)
+        with pytest.raises(ValueError, match="epsilon"):
+            f(df, 0.0, catalogue=["a", "zz"])
 
 
 def test_private_item_means_unbiased_sum_and_clipping():
     rng = np.random.default_rng(0)
     df = pd.DataFrame({"user": np.arange(5000), "item": 0, "rating": rng.choice([1.0, 3.0, 5.0], 5000)})
-    out = private_item_means(df, epsilon=1.0, random_state=1)
+    out = private_item_means(df, epsilon=1.0, catalogue=[0], random_state=1)
     assert out["true_mean"].iloc[0] == pytest.approx(df.rating.mean())
     assert abs(out["mean"].iloc[0] - df.rating.mean()) < 0.01
     # a wild rating is clipped into [lower, upper] before summing
     wild = pd.DataFrame({"user": [1, 2], "item": [0, 0], "rating": [1e9, 5.0]})
-    assert 0.5 <= private_item_means(wild, 1.0, random_state=0)["mean"].iloc[0] <= 5.0
+    assert 0.5 <= private_item_means(wild, 1.0, catalogue=[0], random_state=0)["mean"].iloc[0] <= 5.0
     with pytest.raises(ValueError, match="lower"):
-        private_item_means(df, 1.0, lower=5, upper=1)
+        private_item_means(df, 1.0, catalogue=[0], lower=5, upper=1)
 
 
 def test_private_item_means_noise_scale():
-    # one item, 1 rating; centred sum noise: scale ((5 - 0.5) / 2) / (eps / 2) = 4.5 for eps = 1
+    # one item, 1 rating; count noise: scale 1 / (eps / 2) = 2 for eps = 1
     df = pd.DataFrame({"user": [0], "item": [0], "rating": [2.75]})
     rng = np.random.default_rng(0)
-    sums = []
+    counts = []
     for _ in range(4000):
-        sums.append(private_item_means(df, 1.0, random_state=rng)["count"].iloc[0])
-    assert np.var(sums) == pytest.approx(2 * 2.0 ** 2, rel=0.15)  # count noise: scale 1 / (eps/2) = 2
+        counts.append(private_item_means(df, 1.0, catalogue=[0], random_state=rng)["count"].iloc[0])
+    assert np.var(counts) == pytest.approx(2 * 2.0 ** 2, rel=0.15)
+
+
+def test_private_item_means_sum_noise_scale():
+    # a catalogue item nobody rated: noisy mean = clip(c + Y / max(1 + Z, 1)); with the count
+    # noise set aside, the centred-sum noise has scale ((5 - 0.5) / 2) / (eps / 2) = 4.5 for eps = 1
+    df = pd.DataFrame({"user": [0], "item": ["rated"], "rating": [4.0]})
+    out = private_item_means(df, 1.0, catalogue=["rated", "empty"], random_state=7)
+    rng = np.random.default_rng(7)
+    y = rng.laplace(0, 4.5, size=2)
+    z = rng.laplace(0, 2.0, size=2)
+    expect = np.clip(2.75 + (np.array([1.25, 0.0]) + y) / np.maximum(np.array([1.0, 0.0]) + z, 1.0), 0.5, 5.0)
+    np.testing.assert_allclose(out["mean"].to_numpy(), expect)
+    np.testing.assert_allclose(out["count"].to_numpy(), [1.0, 0.0] + z)
 
 
 def test_rr_probability():

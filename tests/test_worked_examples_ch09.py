@@ -63,8 +63,13 @@ def test_laplace_and_rr_exercises():
     assert round(np.sqrt(2) * 20, 1) == 28.3  # user-level, m = 20
     p = rr_probability(1.0)
     assert round(p, 4) == 0.7311
-    n = p * (1 - p) / (2 * p - 1) ** 2 / 0.01 ** 2
-    assert 9150 < n < 9250 and round(0.1 * 0.9 / 0.01 ** 2) == 900
+    var_coins = p * (1 - p) / (2 * p - 1) ** 2
+    assert round(var_coins, 3) == 0.921  # per user, for fixed true bits
+    # exercise ex-ch09-rr, users sampled from a population (Warner's frame)
+    n_direct, n_rr = 0.1 * 0.9 / 0.01 ** 2, (0.1 * 0.9 + var_coins) / 0.01 ** 2
+    assert round(n_direct) == 900 and round(n_rr) == 10107 and round(n_rr / n_direct, 1) == 11.2
+    # sensitivities under replacement neighbours double: counts 2, centred sums 4.5
+    assert 2 * 1 == 2 and 2 * (5.0 - 0.5) / 2 == 4.5
     assert (5.0 - 0.5) / 2 == 2.25
 
 
@@ -104,15 +109,17 @@ def test_cold_start_curve(ml):
     for n_hist in (1, 3, 20):
         short = pd.concat([train[~in_probe], shuffled.groupby("user").head(n_hist)]).sort_index()
         hybrid = SwitchingHybrid(PureSVD(50, random_state=0), min_ratings=3).fit(short)
+        if n_hist == 1:  # one rating outside the span of the factors: all scores 0
+            P = hybrid.cf_.user_factors_[hybrid.cf_.interactions_.user_index(list(probe))]
+            assert int((np.abs(P).sum(axis=1) == 0).sum()) == 6
         for name, model in [("pop", hybrid.popularity_), ("svd", hybrid.cf_), ("hyb", hybrid),
                             ("content", ContentBased().fit(short, movies))]:
             res = evaluate(model, short, test, k=10, fit=False, rating_metrics=False, users=list(probe))
             got[n_hist, name] = round(res.set_index("metric").loc["recall@k", "value"], 4)
     # PureSVD's figures come from ARPACK, whose last digits differ between SciPy
-    # releases (seen: 0.0559 vs the chapter's 0.0564 with SciPy 1.15 on Python 3.10);
-    # the counting baselines are exact.
+    # releases; the counting baselines are exact.
     svd = pytest.approx
-    assert (got[1, "svd"], got[1, "pop"], got[1, "hyb"]) == (svd(0.0564, abs=1e-3), 0.0715, 0.0715)
+    assert (got[1, "svd"], got[1, "pop"], got[1, "hyb"]) == (svd(0.0556, abs=1e-3), 0.0715, 0.0715)
     assert (got[3, "svd"], got[3, "pop"]) == (svd(0.0786, abs=1e-3), 0.0738)
     assert got[3, "hyb"] == got[3, "svd"]  # from 3 ratings on, the hybrid is the CF model
     assert (got[20, "svd"], got[20, "pop"], got[20, "content"]) == (svd(0.1354, abs=1e-3), 0.0844, 0.0103)
@@ -126,10 +133,12 @@ def test_cold_items_and_popularity_claim(ml):
     test_all = per_user_split(ratings, test_size=0.2, random_state=0, cold="keep").test
     cold_test = test_all[test_all["item"].isin(cold) & (test_all.rating >= 4.0)]
     assert (len(cold), len(cold_test), cold_test.user.nunique()) == (794, 313, 97)
-    pos_all = content.interactions_.item_index(cold)
+    split = per_user_split(ratings, test_size=0.2, random_state=0)
+    n_never = int((~movies["item"].isin(ratings["item"])).sum())
+    assert (len(split.cold_items), n_never) == (776, 18)  # 794 = 776 + 18
     hits, aucs = [], []
     for user, grp in cold_test.groupby("user"):
-        s = content._score_items(content.interactions_.user_index(user))[pos_all]
+        s = content.score_items(user, cold).to_numpy()
         hits.append(bool(set(cold[np.argsort(-s, kind="stable")[:10]]) & set(grp["item"])))
         sp_ = s[cold.get_indexer(grp["item"])]
         aucs.extend((sp_[:, None] > s).mean(axis=1) + 0.5 * (sp_[:, None] == s).mean(axis=1))
@@ -230,22 +239,83 @@ def test_deanonymisation(ml):
 @needs_copy
 def test_private_popularity_and_means(ml, lists):
     ratings, movies, train, test, *_ = ml
-    popularity = lists[2]
+    popularity, relevant = lists[2], lists[4]
     true_rank = popularity.sort_values(ascending=False, kind="stable")
     assert true_rank.iloc[8:12].astype(int).tolist() == [180, 178, 176, 175]
     true_top = set(true_rank.index[:10])
     rng = np.random.default_rng(0)
     overlap = {}
     for eps in [0.01, 0.03, 0.1, 0.3, 1.0, 3.0]:
-        overlap[eps] = np.mean([len(true_top & set(private_item_counts(train, eps, random_state=rng)
-                                                   .sort_values(ascending=False, kind="stable").index[:10])) / 10
-                                for _ in range(20)])
-    assert round(overlap[1.0], 3) == 0.965 and round(overlap[0.1], 3) == 0.825
-    means = private_item_means(train, epsilon=1.0, random_state=0)
+        ov = []
+        for _ in range(20):
+            noisy = private_item_counts(train, eps, catalogue=movies["item"], random_state=rng)
+            assert len(noisy) == 9742  # the whole catalogue, whatever the data
+            ov.append(len(true_top & set(noisy.sort_values(ascending=False, kind="stable").index[:10])) / 10)
+        overlap[eps] = np.mean(ov)
+    assert round(overlap[1.0], 3) == 0.985 and round(overlap[0.1], 3) == 0.82
+    # precision@10 of the private popularity list (3 releases per epsilon)
+    seen = train.groupby("user")["item"].agg(set)
+
+    def precision(counts):
+        ranked = counts.sort_values(ascending=False, kind="stable").index[:300].tolist()
+        return float(np.mean([precision_at_k([i for i in ranked if i not in seen[u]][:10], relevant[u], 10)
+                              for u in relevant.index]))
+    assert round(precision(popularity), 4) == 0.1177
+    prec = {eps: np.mean([precision(private_item_counts(train, eps, catalogue=movies["item"], random_state=s))
+                          for s in range(3)]) for eps in (0.1, 1.0)}
+    assert (round(prec[1.0], 4), round(prec[0.1], 4)) == (0.1174, 0.1149)
+
+    means = private_item_means(train, epsilon=1.0, catalogue=movies["item"], random_state=0)
+    assert len(means) == 9742
     count = popularity.reindex(means.index).to_numpy()
     err = (means["mean"] - means["true_mean"]).abs().to_numpy()
-    assert round(float(np.median(err[count <= 2])), 3) == 1.265
-    assert round(float(np.median(err[count >= 50])), 3) == 0.053
+    assert round(float(np.median(err[(count >= 1) & (count <= 2)])), 3) == 1.25
+    assert round(float(np.median(err[count >= 50])), 3) == 0.044
+    top = means["mean"].to_numpy() == 5.0
+    assert (top.sum(), (top & (count == 0)).sum(), (top & (count >= 1) & (count <= 2)).sum(),
+            (top & (count > 0)).sum()) == (1750, 216, 1124, 1534)
+    assert round(1124 / 1534, 3) == 0.733
+
+
+@needs_copy
+@pytest.mark.slow
+def test_user_groups_and_explanations(ml, lists):
+    ratings, movies, train, test, *_ = ml
+    svd, pop_model, popularity, is_tail, relevant = lists[:5]
+    users = relevant.index.tolist()
+    tail_taste = train.assign(tail=is_tail.reindex(train["item"]).to_numpy()).groupby("user")["tail"].mean()
+    third = pd.qcut(tail_taste.reindex(users).rank(method="first"), 3, labels=["mainstream", "middle", "niche"])
+    activity = pd.qcut(train.groupby("user").size().reindex(users).rank(method="first"), 3,
+                       labels=["light", "medium", "heavy"])
+    L = {u: svd.recommend(u, 10)["item"].tolist() for u in users}
+    rec = pd.Series([recall_at_k(L[u], relevant[u], 10) for u in users], index=users)
+    prec = pd.Series([precision_at_k(L[u], relevant[u], 10) for u in users], index=users)
+    r_t, p_t = rec.groupby(third, observed=True).mean().round(4), prec.groupby(third, observed=True).mean().round(4)
+    assert (r_t["mainstream"], r_t["niche"], p_t["niche"]) == (0.3258, 0.0982, 0.1688)
+    assert p_t.idxmin() == "niche"
+    r_a, p_a = rec.groupby(activity, observed=True).mean(), prec.groupby(activity, observed=True).mean()
+    assert r_a.is_monotonic_decreasing and p_a.is_monotonic_increasing  # the metrics disagree
+
+    from mathrec.neighbors import ItemKNN
+    from mathrec.similarity import similarity_matrix
+    knn = ItemKNN(k=40, similarity="cosine", shrinkage=100, recommend_by="similarity").fit(train)
+    got = {}
+    for user in (2, 3):
+        target = knn.recommend(user, 1)["item"].iloc[0]
+        mine = train[train["user"] == user]
+        cols = pd.Index(list(mine["item"]) + [target])
+        sub = train[train["item"].isin(cols)]
+        R = sp.csr_matrix((sub["rating"].to_numpy(), (pd.factorize(sub["user"])[0], cols.get_indexer(sub["item"]))),
+                          shape=(sub["user"].nunique(), len(cols)))
+        s = similarity_matrix(R, "cosine", axis="items", shrinkage=100)[-1, :-1]
+        keep = s > 0
+        pred = float((s[keep] * mine["rating"].to_numpy()[keep]).sum() / s[keep].sum())
+        assert pred == pytest.approx(knn.predict([user], [target])[0], abs=1e-9)
+        top3 = np.argsort(-s, kind="stable")[:3]
+        got[user] = (target, s[top3].round(3).tolist(), mine["rating"].to_numpy()[top3].tolist(), round(pred, 2))
+    assert got[2] == (2571, [0.512, 0.417, 0.417], [3.0, 4.0, 4.5], 3.88)
+    assert got[3][2] == [0.5, 0.5, 0.5]
+    assert got[3][0] == 260 and got[3][3] == 1.51
 
 
 @needs_copy
