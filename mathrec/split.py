@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._validation import check_real, check_unique_columns
+from ._validation import check_choice, check_real, check_unique_columns
 from .data import Interactions
 
 __all__ = [
@@ -129,8 +129,7 @@ def _as_frame(ratings, user, item, timestamp=None):
 
 
 def _check_cold(cold):
-    if cold not in _COLD_POLICIES:
-        raise ValueError(f"cold must be one of {_COLD_POLICIES}; got {cold!r}")
+    check_choice(cold, "cold", _COLD_POLICIES)
 
 
 def _check_fraction(name, value):
