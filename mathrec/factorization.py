@@ -1053,7 +1053,7 @@ class ImplicitALS(_FactorModel):
     when given ``alpha=1`` and the matrix $1 + \alpha R$ on the observed cells
     (``benchmarks/implicit_als_vs_implicit.py`` does exactly that).
 
-    Taught in chapter 3 (matrix factorisation).
+    Taught in chapter 3 (``notebooks/ch03_comparison.ipynb``).
 
     References
     ----------
@@ -1353,7 +1353,8 @@ def implicit_als_solve(C, Y, regularization, *, cg_steps=3, X0=None):
 
     Notes
     -----
-    Taught in chapter 3 (matrix factorisation), "Implicit feedback".
+    Taught in chapter 3 (``notebooks/ch03_comparison.ipynb``, "Implicit feedback: ALS with
+    confidences").
 
     Examples
     --------

@@ -1,5 +1,5 @@
-"""The numbers chapter 3 states (notebooks/ch03_neighbourhood.ipynb and
-notebooks/ch03_factorisation.ipynb), asserted.
+"""The numbers chapter 3 states (notebooks/ch03_neighbourhood.ipynb,
+notebooks/ch03_factorisation.ipynb and notebooks/ch03_comparison.ipynb), asserted.
 
 Worked examples are checked exactly; figures from real or synthetic data are checked
 to the digits the chapter prints. (The SGD and ALS hand examples of the factorisation
