@@ -33,6 +33,7 @@ from mathrec._base import (
     check_positive_int,
     clone,
 )
+from mathrec._validation import check_hashable_id
 from mathrec.baselines import Popularity
 from mathrec.data import Interactions, as_interactions
 
@@ -295,16 +296,32 @@ class ContentBased(RecommenderMixin):
             Columns ``item`` and ``feature_column`` (lists of attributes), or
             a matrix with one row per item and the ids of its rows.  Rated
             items missing from it get a zero vector.
+
+        Raises
+        ------
+        ValueError
+            If no rated item has a row in ``item_features`` (usually ids of
+            another type, e.g. ``"10"`` read from text against ``10``).
         """
         if not isinstance(self.feature_column, str):
             raise TypeError(f"feature_column must be a column name (str); got {self.feature_column!r}")
         inter = as_interactions(ratings)
         X, ids, names = _features_from(item_features, self.feature_column, bool(self.use_tfidf))
         # catalogue = rated items (in their order) + feature items nobody rated
+        found = pd.Index(inter.items).isin(ids)
+        if not found.any():
+            raise ValueError(
+                f"none of the {inter.n_items} rated items has a row in item_features: rated item "
+                f"ids look like {inter.items[:3].tolist()} (dtype {inter.items.dtype}), feature "
+                f"ids like {ids[:3].tolist()} (dtype {ids.dtype}); convert one to the other's "
+                "type (e.g. items['item'].astype(int) for ids read as text)"
+            )
         extra = ids[~pd.Index(ids).isin(inter.items)]
         items = np.concatenate([inter.items, extra]) if len(extra) else inter.items.copy()
-        if items.dtype != object and extra.dtype == object:
-            items = items.astype(object)
+        if items.dtype != object and (extra.dtype == object or (
+                items.dtype.kind == "f" and "f" not in (inter.items.dtype.kind, extra.dtype.kind))):
+            # int64 + uint64 ids promote to float64, which merges distinct large ids
+            items = np.concatenate([inter.items.astype(object), extra.astype(object)])
         self.interactions_ = Interactions(inter.users, items, inter.user_idx, inter.item_idx,
                                           inter.ratings, inter.timestamps)
         self._csr_cache_ = None
@@ -409,8 +426,9 @@ class SwitchingHybrid(ParamsMixin):
     content : ContentBased or None, default None
         Ranks the cold items; None shows no cold items.
     min_ratings : int, default 5
-        Users with fewer training ratings (new users included) get the
-        popularity list.
+        Users with fewer training ratings get the popularity list; so do new
+        users (unknown to the training ratings) always, even with
+        ``min_ratings=0``, which otherwise sends every known user to ``cf``.
     cold_slots : int, default 0
         Number of positions at the end of a warm user's list given to the
         best cold items by content score (0: none).
@@ -486,10 +504,17 @@ class SwitchingHybrid(ParamsMixin):
         return self
 
     def route(self, user):
-        """Which model serves ``user``: ``"popularity"`` or ``"cf"``."""
+        """Which model serves ``user``: ``"popularity"`` or ``"cf"``.
+
+        A user unknown to the training ratings always gets popularity (the CF
+        model cannot score a user it has not seen), whatever ``min_ratings``.
+        """
         if not hasattr(self, "interactions_"):
             raise NotFittedError("this SwitchingHybrid is not fitted yet; call fit(ratings) first")
-        n_u = int(self.user_counts_.get(user, 0)) if _hashable(user) else 0
+        check_hashable_id(user, "user")
+        if user not in self.user_counts_.index:
+            return "popularity"
+        n_u = int(self.user_counts_.get(user, 0))
         return "popularity" if n_u < self.min_ratings else "cf"
 
     def recommend(self, user, n=10, exclude_seen=True):
@@ -519,11 +544,3 @@ class SwitchingHybrid(ParamsMixin):
             parts.append(pd.DataFrame({"item": self.content_.cold_items_[top], "score": s[top],
                                        "source": "content"}))
         return pd.concat(parts, ignore_index=True)
-
-
-def _hashable(x):
-    try:
-        hash(x)
-    except TypeError:
-        return False
-    return True

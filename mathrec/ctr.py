@@ -23,6 +23,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ._base import NotFittedError, ParamsMixin, _one_blas_thread
+from ._validation import check_unique_columns
 from .losses import binary_cross_entropy
 
 __all__ = [
@@ -96,8 +97,10 @@ def one_hot_features(frame, columns, crosses=(), *, vocabulary=None):
     Raises
     ------
     ValueError
-        If ``frame`` is not a DataFrame, a column is missing, a cross has
-        fewer than two columns, or no block is given.
+        If ``frame`` is not a DataFrame, a column is missing or its name
+        occurs twice, a cell is missing (NaN/None; a missing category is not
+        guessed: fill it, e.g. with ``"unknown"``, to give it a feature of its
+        own), a cross has fewer than two columns, or no block is given.
 
     Notes
     -----
@@ -135,6 +138,19 @@ def one_hot_features(frame, columns, crosses=(), *, vocabulary=None):
         for c in block:
             if c not in frame.columns:
                 raise ValueError(f"column {c!r} is not in frame (columns: {list(frame.columns)})")
+    used = list(dict.fromkeys(c for block in blocks for c in block))
+    check_unique_columns(frame, used, "frame")
+    for c in used:
+        col = frame[c]
+        missing = (pd.isna(col) & ~col.map(_is_listlike)).to_numpy(dtype=bool)
+        if missing.any():
+            rows = frame.index[missing].tolist()
+            shown = ", ".join(map(repr, rows[:10])) + (f", ... ({len(rows) - 10} more)" if len(rows) > 10 else "")
+            raise ValueError(
+                f"column {c!r} has {len(rows)} missing value{'s' if len(rows) > 1 else ''} "
+                f"(NaN/None) at rows [{shown}]; fill them (e.g. frame[{c!r}].fillna('unknown'), "
+                "which gives them a feature of their own) or drop those rows"
+            )
     pairs = [_block_pairs(frame, b) for b in blocks]
     if vocabulary is None:
         vocabulary, n = {}, 0
@@ -166,6 +182,11 @@ def _sigmoid(z):
     ez = np.exp(z[~pos])
     out[~pos] = ez / (1.0 + ez)
     return out
+
+
+#: Largest feature magnitude that ``LogisticCTR.fit`` accepts: products of two
+#: such numbers (logits, gradients, curvature) still fit in float64.
+_MAX_ABS_FEATURE = 1e100
 
 
 def _check_X(X, name="X", n_features=None):
@@ -328,6 +349,14 @@ class LogisticCTR(ParamsMixin):
         Returns
         -------
         self
+
+        Raises
+        ------
+        ValueError
+            On bad ``X`` or ``y``; if a feature's magnitude exceeds ``1e100``
+            (its logits overflow); or if L-BFGS cannot take a single step from
+            w = 0 because the features are badly scaled
+            (standardise them).
         """
         from scipy.optimize import minimize
 
@@ -348,6 +377,13 @@ class LogisticCTR(ParamsMixin):
                 f"y holds only the label {int(y[0])}: the maximum-likelihood intercept is "
                 f"{'+' if y[0] == 1 else '-'}infinity; a click model needs clicks and non-clicks"
             )
+        scale = float(abs(X).max())
+        if scale > _MAX_ABS_FEATURE:
+            raise ValueError(
+                f"X must hold features of magnitude <= {_MAX_ABS_FEATURE:g}; got a largest |x| of "
+                f"{scale:.3g}, whose logits and gradients overflow float64; rescale X (e.g. divide "
+                "each column by its standard deviation) before fit"
+            )
         d = X.shape[1]
         x0 = np.zeros(d + int(bool(self.fit_intercept)))
         curve = [self._objective(x0, X, y)[0]]
@@ -361,6 +397,12 @@ class LogisticCTR(ParamsMixin):
             res = minimize(
                 self._objective, x0, args=(X, y), jac=True, method="L-BFGS-B", callback=record,
                 options={"maxiter": self.max_iter, "gtol": self.tol, "ftol": 0.0},
+            )
+        if res.status != 0 and res.nit == 0:
+            raise ValueError(
+                "L-BFGS could not take a first step from w = 0 (" + str(res.message).strip()
+                + f"): the features are too large for the optimiser (largest |x| = {scale:.3g}); "
+                "rescale X (e.g. divide each column by its standard deviation) before fit"
             )
         if res.nit >= self.max_iter:
             warnings.warn(

@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from mathrec._validation import check_hashable_id, check_unique_columns
+
 __all__ = [
     "Interactions",
     "UnknownIdError",
@@ -26,6 +28,10 @@ __all__ = [
 ]
 
 _DUPLICATE_POLICIES = ("raise", "last", "first", "mean")
+#: Largest accepted rating magnitude. Squared errors and sums of squares of
+#: ratings beyond it overflow float64 (largest value about 1.8e308), which would
+#: turn a fit into NaN; rescale such ratings before building interactions.
+MAX_ABS_RATING = 1e100
 _MAX_SHOWN = 10
 
 
@@ -272,8 +278,10 @@ class Interactions:
             If ``df`` is not a DataFrame.
         ValueError
             If ``df`` is empty; a column is missing (the message lists the
-            columns that exist); a user or item id is missing (NaN/None); a
-            rating is NaN, infinite or not a number; a timestamp is missing or
+            columns that exist) or its name occurs twice; a user or item id is
+            missing (NaN/None); a rating is NaN, infinite, not a number or
+            larger in magnitude than :data:`MAX_ABS_RATING` (``1e100``, whose
+            square already nears float64's limit); a timestamp is missing or
             not a whole number; or a (user, item) pair is duplicated and
             ``duplicates="raise"``.  The message names the offending rows
             (index labels) and values.
@@ -314,6 +322,7 @@ class Interactions:
                 "rating= (and timestamp=) arguments."
             )
         use_ts = timestamp is not None and timestamp in df.columns
+        check_unique_columns(df, [user, item, rating] + ([timestamp] if use_ts else []), "df")
         if len(set(wanted.values())) < 3:
             raise ValueError(f"user, item and rating must name different columns; got {wanted}")
         if len(df) == 0:
@@ -330,6 +339,7 @@ class Interactions:
                 )
 
         ratings = _validate_numbers(df[rating], name=rating, what="rating", labels=labels)
+        _check_magnitude(ratings, name=rating, labels=labels)
         timestamps = None
         if use_ts:
             timestamps = _validate_timestamps(df[timestamp], name=timestamp, labels=labels)
@@ -388,6 +398,7 @@ class Interactions:
             r = A[u, i]
         if not np.isfinite(r).all():
             raise ValueError("R contains infinite ratings")
+        _check_magnitude(r, name="R", labels=None)
         users = np.arange(shape[0]) if users is None else np.asarray(users)
         items = np.arange(shape[1]) if items is None else np.asarray(items)
         for arg, ids, n in (("users", users, shape[0]), ("items", items, shape[1])):
@@ -441,7 +452,12 @@ class Interactions:
             query = list(ids) if many else [ids]
             q = np.empty(len(query), dtype=object)
             q[:] = query
-        pos = index.get_indexer(q) if len(q) else np.empty(0, dtype=np.intp)
+        try:
+            pos = index.get_indexer(q) if len(q) else np.empty(0, dtype=np.intp)
+        except TypeError:  # an unhashable "id" (a list, an array) among the ids
+            for one in q:
+                check_hashable_id(one, f"a {kind} id")
+            raise
         pos = np.asarray(pos, dtype=np.intp)
         if strict and (pos < 0).any():
             err = UnknownUserError if kind == "user" else UnknownItemError
@@ -504,6 +520,18 @@ def _validate_numbers(col, *, name, what, labels):
             f"at rows {_show(labels[inf])}: values {_show(num[inf])}"
         )
     return num
+
+
+def _check_magnitude(ratings, *, name, labels):
+    """Refuse ratings whose magnitude exceeds :data:`MAX_ABS_RATING`."""
+    big = np.abs(ratings) > MAX_ABS_RATING
+    if big.any():
+        where = f"in column {name!r} at rows {_show(labels[big])}" if labels is not None else f"in {name}"
+        raise ValueError(
+            f"ratings must have magnitude <= {MAX_ABS_RATING:g}; {big.sum()} rating"
+            f"{'s' if big.sum() > 1 else ''} {where} hold {_show(ratings[big])}: their squares "
+            "overflow float64 during fitting; rescale the ratings (e.g. divide them by a constant)"
+        )
 
 
 def _validate_timestamps(col, *, name, labels):

@@ -275,13 +275,7 @@ def fetch_movielens(variant: str = "ml-latest-small", data_home: str | os.PathLi
         staged = tmp / spec["folder"]
         _extract(zip_path, spec, staged, url)
         _check_ratings((staged / spec["ratings_file"]).read_bytes(), spec, f"download from {url}")
-        n_movies = spec.get("n_movies")
-        if n_movies is not None:
-            got = len(pd.read_csv(staged / spec["movies_file"], usecols=[0]))
-            if got != n_movies:
-                raise DatasetIntegrityError(
-                    f"download from {url}: {spec['movies_file']} has {got} movies, expected {n_movies}"
-                )
+        _read_movies(staged / spec["movies_file"], spec, f"download from {url}")
         try:
             staged.rename(folder)  # atomic on one file system
         except OSError:
@@ -325,8 +319,12 @@ def load_movielens(variant: str = "ml-latest-small", data_home: str | os.PathLik
 
     Raises
     ------
-    DatasetUnavailableError, DatasetIntegrityError
+    DatasetUnavailableError
         See :func:`fetch_movielens`.
+    DatasetIntegrityError
+        The download, or the cached copy, fails the checks. A cached copy is
+        never replaced behind the caller's back: the message names its folder;
+        delete that folder and call again to download a fresh, verified copy.
 
     Notes
     -----
@@ -347,7 +345,37 @@ def load_movielens(variant: str = "ml-latest-small", data_home: str | os.PathLik
     spec = _variant(variant)
     folder = fetch_movielens(variant, data_home, download, url=url)
     raw = (folder / spec["ratings_file"]).read_bytes()
-    return _check_ratings(raw, spec, f"cached copy {folder}")
+    try:
+        return _check_ratings(raw, spec, f"cached copy {folder}")
+    except DatasetIntegrityError as exc:
+        raise DatasetIntegrityError(f"{exc}. {_recover(folder)}") from exc
+
+
+def _recover(folder):
+    """How to replace a corrupt cached copy."""
+    return (f"To recover, delete the folder {folder} and call again: the data set is then "
+            "downloaded and verified afresh")
+
+
+def _read_movies(path, spec, where):
+    """Parse a movies file; any parse error becomes a DatasetIntegrityError."""
+    cols = ["movieId", "title", "genres"]
+    try:
+        movies = pd.read_csv(path, dtype={"movieId": np.int64, "title": str, "genres": str},
+                             keep_default_na=False, encoding="utf-8")
+    except (ValueError, pd.errors.ParserError) as exc:  # UnicodeDecodeError is a ValueError
+        raise DatasetIntegrityError(
+            f"{where}: {spec['movies_file']} cannot be parsed ({type(exc).__name__}: {exc})"
+        ) from exc
+    if list(movies.columns) != cols:
+        raise DatasetIntegrityError(
+            f"{where}: {spec['movies_file']} has columns {list(movies.columns)}, expected {cols}"
+        )
+    if spec.get("n_movies") is not None and len(movies) != spec["n_movies"]:
+        raise DatasetIntegrityError(
+            f"{where}: {spec['movies_file']} has {len(movies)} movies, expected {spec['n_movies']}"
+        )
+    return movies
 
 
 _YEAR = re.compile(r"\((\d{4})(?:\s*[–-]\s*\d{0,4})?\)\s*$")
@@ -371,6 +399,13 @@ def load_movielens_items(variant: str = "ml-latest-small", data_home: str | os.P
         "(2006–2007)", ``<NA>`` when the title has none) and ``genres`` (a list
         of str; empty for "(no genres listed)").
 
+    Raises
+    ------
+    DatasetUnavailableError, DatasetIntegrityError
+        As in :func:`load_movielens`; a movies file that cannot be decoded or
+        parsed, or has other columns or another number of movies, is a
+        :class:`DatasetIntegrityError` too.
+
     Examples
     --------
     >>> movies = load_movielens_items()  # doctest: +SKIP
@@ -379,12 +414,10 @@ def load_movielens_items(variant: str = "ml-latest-small", data_home: str | os.P
     """
     spec = _variant(variant)
     folder = fetch_movielens(variant, data_home, download, url=url)
-    movies = pd.read_csv(folder / spec["movies_file"], dtype={"movieId": np.int64, "title": str, "genres": str},
-                         keep_default_na=False)
-    if spec.get("n_movies") is not None and len(movies) != spec["n_movies"]:
-        raise DatasetIntegrityError(
-            f"cached copy {folder}: {spec['movies_file']} has {len(movies)} movies, expected {spec['n_movies']}"
-        )
+    try:
+        movies = _read_movies(folder / spec["movies_file"], spec, f"cached copy {folder}")
+    except DatasetIntegrityError as exc:
+        raise DatasetIntegrityError(f"{exc}. {_recover(folder)}") from exc
     title = movies["title"].str.strip()
     year = title.str.extract(_YEAR, expand=False)
     genres = [[] if g in ("(no genres listed)", "") else g.split("|") for g in movies["genres"]]

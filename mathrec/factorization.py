@@ -44,7 +44,8 @@ from ._base import (
 from .data import Interactions, as_interactions
 from .linalg import truncated_svd
 
-__all__ = ["PureSVD", "BiasedMF", "ALS", "ImplicitALS"]
+__all__ = ["PureSVD", "BiasedMF", "ALS", "ImplicitALS",
+           "sgd_pass", "als_solve", "implicit_als_solve"]
 
 # Work arrays are processed in chunks of at most this many float64 numbers
 # (32 MiB), so that no step allocates memory proportional to n_ratings * k.
@@ -1118,7 +1119,7 @@ class ImplicitALS(_FactorModel):
     when given ``alpha=1`` and the matrix $1 + \alpha R$ on the observed cells
     (``benchmarks/implicit_als_vs_implicit.py`` does exactly that).
 
-    Taught in chapter 3 (matrix factorisation).
+    Taught in chapter 3 (``notebooks/ch03_comparison.ipynb``).
 
     References
     ----------
@@ -1219,3 +1220,231 @@ class ImplicitALS(_FactorModel):
         u, i, scalar = self._map_pairs(users, items, "raise")
         out = _rowwise_dot(self.user_factors_, self.item_factors_, u, i)
         return float(out[0]) if scalar else out
+
+
+# ============================================================ public steps
+# The single steps that the models above repeat, exposed so that a chapter (or
+# a user) can run one of them on a small example and compare it with a hand
+# computation.  Each calls the very kernel the model uses.
+def _as_factor_matrix(a, name, k=None):
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    if a.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D array (rows x factors), got shape {a.shape}")
+    if k is not None and a.shape[1] != k:
+        raise ValueError(f"{name} must have {k} columns, got shape {a.shape}")
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return a
+
+
+def sgd_pass(user_idx, item_idx, ratings, mu, user_bias, item_bias, P, Q, *,
+             lr=0.005, reg=0.02, biased=True, order=None):
+    r"""One pass of :class:`BiasedMF`'s SGD updates over the given ratings, in place.
+
+    For each rating $r_{ui}$ in turn, with $e_{ui} = r_{ui} - (\mu + b_u + b_i
+    + p_u^\top q_i)$:
+
+    .. math::
+
+        b_u \leftarrow b_u + \eta (e_{ui} - \lambda b_u), \quad
+        b_i \leftarrow b_i + \eta (e_{ui} - \lambda b_i), \\
+        p_u \leftarrow p_u + \eta (e_{ui} q_i - \lambda p_u), \quad
+        q_i \leftarrow q_i + \eta (e_{ui} p_u - \lambda q_i),
+
+    both factor updates using the values from before the step.  This is the
+    compiled loop :meth:`BiasedMF.fit` runs once per epoch.
+
+    Parameters
+    ----------
+    user_idx, item_idx : array of int
+        Row of ``P`` and of ``Q`` of each rating (0-based positions).
+    ratings : array of float
+        $r_{ui}$, same length.
+    mu : float
+        Global mean $\mu$.
+    user_bias, item_bias : ndarray of float64
+        $b_u$ and $b_i$, updated in place.
+    P, Q : ndarray of float64, C-contiguous
+        User and item factors, updated in place.
+    lr, reg : float
+        Learning rate $\eta$ and penalty $\lambda$ (the same for all four
+        updates, as with ``BiasedMF(lr_all=..., reg_all=...)``).
+    biased : bool, default True
+        Update the biases (False leaves them untouched).
+    order : array of int, optional
+        Order in which the ratings are visited (default: as given).
+
+    Returns
+    -------
+    None
+        The arrays are modified in place.
+
+    Raises
+    ------
+    ValueError
+        If lengths or shapes disagree, an index is out of range, or an array
+        is not a float64 array that can be written in place.
+
+    Notes
+    -----
+    Taught in chapter 3 (matrix factorisation), "One step by hand".
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> bu, bi = np.zeros(1), np.zeros(1)
+    >>> P, Q = np.array([[0.1, 0.2]]), np.array([[0.3, -0.1]])
+    >>> sgd_pass([0], [0], [5.0], 3.0, bu, bi, P, Q, lr=0.1, reg=0.1)
+    >>> print(bu.round(4), P.round(4))
+    [0.199] [[0.1587 0.1781]]
+    """
+    u = np.asarray(user_idx, dtype=np.intp).ravel()
+    i = np.asarray(item_idx, dtype=np.intp).ravel()
+    r = np.asarray(ratings, dtype=np.float64).ravel()
+    if not (len(u) == len(i) == len(r)):
+        raise ValueError(f"user_idx, item_idx and ratings must have the same length, "
+                         f"got {len(u)}, {len(i)}, {len(r)}")
+    for name, arr in (("user_bias", user_bias), ("item_bias", item_bias), ("P", P), ("Q", Q)):
+        if not (isinstance(arr, np.ndarray) and arr.dtype == np.float64
+                and arr.flags.c_contiguous and arr.flags.writeable):
+            raise ValueError(f"{name} must be a writeable C-contiguous float64 array (updated in place)")
+    if P.ndim != 2 or Q.ndim != 2 or P.shape[1] != Q.shape[1]:
+        raise ValueError(f"P and Q must be 2-D with the same number of columns, got {P.shape} and {Q.shape}")
+    if user_bias.shape != (P.shape[0],) or item_bias.shape != (Q.shape[0],):
+        raise ValueError("user_bias and item_bias must have one entry per row of P and of Q")
+    if len(u) and (u.min() < 0 or u.max() >= P.shape[0] or i.min() < 0 or i.max() >= Q.shape[0]):
+        raise ValueError("user_idx and item_idx must be valid row positions of P and Q")
+    if not np.all(np.isfinite(r)):
+        raise ValueError("ratings contain NaN or infinite values")
+    order = np.arange(len(r), dtype=np.intp) if order is None else np.asarray(order, dtype=np.intp).ravel()
+    if len(order) and (order.min() < 0 or order.max() >= len(r)):
+        raise ValueError("order must hold positions 0 .. len(ratings) - 1")
+    lr = _check_float(lr, "lr")
+    reg = _check_float(reg, "reg")
+    sgd, _ = _kernels(True)
+    sgd(u, i, r, order, float(mu), user_bias, item_bias, P, Q,
+        lr, lr, lr, lr, reg, reg, reg, reg, bool(biased))
+
+
+def als_solve(R, Y, regularization, *, weighted=True):
+    r"""One ALS half step: the ridge regression of every row of ``R`` on ``Y``.
+
+    Row $u$ of the result solves
+
+    .. math:: \big(Y_u^\top Y_u + \lambda w_u I\big)\, x_u = Y_u^\top r_u,
+
+    where $Y_u$ stacks the rows of ``Y`` of the columns stored in row $u$ of
+    ``R``, $r_u$ holds those stored values, and $w_u = n_u$ (the number of
+    stored values, ``weighted=True``, ALS-WR) or 1.  A row with no stored
+    value gets $x_u = 0$.  :class:`ALS` calls the same solver with the
+    centred ratings $r_{ui} - \mu$, for the users and then (on $R^\top$) for
+    the items.
+
+    Parameters
+    ----------
+    R : scipy.sparse matrix, shape (n_rows, n_cols)
+        The stored entries are the targets; missing entries take no part.
+    Y : ndarray, shape (n_cols, k)
+        The fixed factors.
+    regularization : float
+        $\lambda \ge 0$.
+    weighted : bool, default True
+        Penalty $\lambda n_u$ (True) or $\lambda$ (False).
+
+    Returns
+    -------
+    ndarray, shape (n_rows, k)
+
+    Raises
+    ------
+    ValueError
+        If the shapes disagree or ``regularization`` is negative.
+
+    Notes
+    -----
+    Taught in chapter 3 (matrix factorisation), "One user by hand".
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> Y = np.array([[1.0, 0.2], [0.8, -0.1], [-0.5, 1.0]])
+    >>> R = sp.csr_matrix(np.array([[1.5, 0.5, -1.5]]))
+    >>> als_solve(R, Y, 0.1).round(4)
+    array([[ 1.1033, -0.6154]])
+    """
+    R = sp.csr_matrix(R, dtype=np.float64)
+    R.sum_duplicates()
+    R.sort_indices()
+    Y = _as_factor_matrix(Y, "Y")
+    if R.shape[1] != Y.shape[0]:
+        raise ValueError(f"R has {R.shape[1]} columns but Y has {Y.shape[0]} rows")
+    lam = _check_float(regularization, "regularization")
+    out = np.zeros((R.shape[0], Y.shape[1]))
+    with _one_blas_thread():
+        return _als_half_step(R, Y, lam, bool(weighted), out)
+
+
+def implicit_als_solve(C, Y, regularization, *, cg_steps=3, X0=None):
+    r"""One implicit-ALS half step by conjugate gradient, as :class:`ImplicitALS` runs it.
+
+    ``C`` holds the confidences $c_{ui}$ of the observed cells (where the
+    preference $p_{ui}$ is 1); every other cell has $c_{ui} = 1$ and
+    $p_{ui} = 0$.  Row $u$ of the result approximately solves
+
+    .. math:: \big(Y^\top Y + Y^\top (C_u - I) Y + \lambda I\big)\, x_u
+              = Y^\top C_u p_u
+
+    by ``cg_steps`` conjugate-gradient steps started from row $u$ of ``X0``
+    (zeros by default).  With ``cg_steps >= k`` the steps reach the exact
+    solution up to rounding.
+
+    Parameters
+    ----------
+    C : scipy.sparse matrix, shape (n_rows, n_cols)
+        Confidences of the observed cells (values ≥ 1 in the model).
+    Y : ndarray, shape (n_cols, k)
+        The fixed factors.
+    regularization : float
+        $\lambda \ge 0$.
+    cg_steps : int, default 3
+        Conjugate-gradient steps per row.
+    X0 : ndarray, shape (n_rows, k), optional
+        Starting point (the model warm-starts from the previous sweep).
+
+    Returns
+    -------
+    ndarray, shape (n_rows, k)
+
+    Raises
+    ------
+    ValueError
+        If the shapes disagree or a parameter is out of range.
+
+    Notes
+    -----
+    Taught in chapter 3 (``notebooks/ch03_comparison.ipynb``, "Implicit feedback: ALS with
+    confidences").
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> Y = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    >>> C = sp.csr_matrix(np.array([[3.0, 0.0, 0.0]]))
+    >>> implicit_als_solve(C, Y, 0.5, cg_steps=2).round(4)  # exact: (30, -12) / 41
+    array([[ 0.7317, -0.2927]])
+    """
+    C = sp.csr_matrix(C, dtype=np.float64)
+    C.sum_duplicates()
+    C.sort_indices()
+    Y = _as_factor_matrix(Y, "Y")
+    if C.shape[1] != Y.shape[0]:
+        raise ValueError(f"C has {C.shape[1]} columns but Y has {Y.shape[0]} rows")
+    lam = _check_float(regularization, "regularization")
+    steps = check_positive_int(cg_steps, "cg_steps")
+    k = Y.shape[1]
+    X = (np.zeros((C.shape[0], k)) if X0 is None
+         else _as_factor_matrix(X0, "X0", k).copy())
+    if X.shape[0] != C.shape[0]:
+        raise ValueError(f"X0 must have {C.shape[0]} rows, got {X.shape[0]}")
+    with _one_blas_thread():
+        return _cg_half_step(C, X, Y, lam, steps)

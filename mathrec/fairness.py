@@ -27,6 +27,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from mathrec._base import check_positive_int
+from mathrec._validation import check_id_list
 from mathrec.simulate import gini
 
 __all__ = [
@@ -107,6 +108,16 @@ def average_popularity(recommendations, popularity):
     if not lists:
         raise ValueError("every recommendation list is empty")
     values, _ = _lookup(popularity, "popularity", lists)
+    try:
+        values = values.astype(np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"popularity must hold numbers; got dtype {popularity.dtype}") from None
+    bad = ~np.isfinite(values)
+    if bad.any():
+        flat = [i for lst in lists for i in lst]
+        items = list(dict.fromkeys(flat[j] for j in np.flatnonzero(bad)))[:5]
+        raise ValueError(f"popularity must be finite for every listed item; items {items} have "
+                         f"{values[bad][:5].tolist()}")
     lengths = np.array([len(lst) for lst in lists])
     owner = np.repeat(np.arange(len(lists)), lengths)
     per_user = np.bincount(owner, weights=values.astype(float)) / lengths
@@ -271,10 +282,15 @@ def intra_list_diversity(recommendations, features, items):
         raise ValueError("no recommendation list has two or more items")
     from mathrec.coldstart import _l2_rows
 
-    Xn = _l2_rows(features)
-    index = pd.Series(np.arange(Xn.shape[0]), index=pd.Index(list(items)))
-    if len(index) != Xn.shape[0]:
-        raise ValueError(f"features has {Xn.shape[0]} rows but items has {len(index)} ids")
+    F = sp.csr_matrix(features, dtype=np.float64)
+    if not np.isfinite(F.data).all():
+        bad = F.data[~np.isfinite(F.data)][0]
+        raise ValueError(f"features must be finite; got {float(bad)!r}")
+    ids = check_id_list(items, "items")
+    if len(ids) != F.shape[0]:
+        raise ValueError(f"features has {F.shape[0]} rows but items has {len(ids)} ids")
+    Xn = _l2_rows(F)
+    index = pd.Series(np.arange(Xn.shape[0]), index=pd.Index(ids))
     rows, _ = _lookup(index, "items", lists)
     k = np.array([len(lst) for lst in lists], dtype=np.float64)
     owner = np.repeat(np.arange(len(lists)), k.astype(np.intp))
@@ -310,6 +326,9 @@ def _best(score, rel):
 
 
 def _minmax(x):
+    top = np.abs(x).max()
+    if top > 2.0 ** 1000:  # max - min could overflow; min-max scaling is scale-free
+        x = np.ldexp(x, -int(np.frexp(top)[1]))
     span = x.max() - x.min()
     return (x - x.min()) / span if span > 0 else np.zeros_like(x)
 
@@ -369,6 +388,9 @@ def mmr(relevance, similarity, n=10, lam=0.5):
     S = similarity.toarray() if sp.issparse(similarity) else np.asarray(similarity, dtype=np.float64)
     if S.shape != (m, m):
         raise ValueError(f"similarity must have shape ({m}, {m}), got {S.shape}")
+    if not np.isfinite(S).all():
+        i, j = np.argwhere(~np.isfinite(S))[0]
+        raise ValueError(f"similarity must be finite; got {float(S[i, j])!r} at position ({i}, {j})")
     s = _minmax(rel)
     max_sim = np.zeros(m)
     chosen = np.zeros(m, dtype=bool)

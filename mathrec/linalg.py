@@ -217,7 +217,12 @@ def truncated_svd(R, k, *, random_state=None):
     Notes
     -----
     For a sparse matrix only the products :math:`Rx` and :math:`R^T y` are
-    needed, so nothing :math:`m \times n` is ever stored. Missing ratings are
+    needed, so nothing :math:`m \times n` is ever stored. Entries of very
+    large or very small magnitude are scaled by a power of two (exactly)
+    before ARPACK and the singular values scaled back. An all-zero matrix
+    has the exact answer :math:`\sigma_1 = \dots = \sigma_k = 0` with
+    :math:`U_k, V_k` the first :math:`k` unit vectors, the same as the dense
+    path returns (ARPACK itself cannot start from a zero range). Missing ratings are
     treated as zeros here -- the classical SVD needs a complete matrix, which
     is why recommender systems fit factors on the observed ratings instead
     (the matrix-factorisation chapter).
@@ -232,6 +237,8 @@ def truncated_svd(R, k, *, random_state=None):
     ((30, 3), (3,), (3, 20))
     >>> bool(np.allclose(s, np.linalg.svd(R.toarray(), compute_uv=False)[:3]))
     True
+    >>> truncated_svd(sp.csr_matrix((4, 3)), 2)[1]
+    array([0., 0.])
     """
     A = _as_matrix(R)
     k = _check_k(k, min(A.shape))
@@ -241,8 +248,19 @@ def truncated_svd(R, k, *, random_state=None):
     if sp.issparse(A) and k < min(A.shape):
         from scipy.sparse.linalg import svds
 
+        top = float(np.abs(A.data).max()) if A.nnz else 0.0
+        if top == 0.0:  # ARPACK cannot start from the zero range: answer directly
+            m, n = A.shape
+            return np.eye(m, k), np.zeros(k), np.eye(k, n)
+        # ARPACK forms products with R^T R: scale entries far from 1 by a power
+        # of two (exact) so that those products neither overflow nor underflow
+        exp = int(np.frexp(top)[1]) if not 2.0 ** -500 < top < 2.0 ** 500 else 0
+        if exp:
+            A = A.copy()
+            A.data = np.ldexp(A.data, -exp)
         v0 = np.random.default_rng(0).uniform(-1.0, 1.0, size=min(A.shape))
         U, s, Vt = svds(A, k=k, v0=v0, solver="arpack")
+        s = np.ldexp(s, exp)
         order = np.argsort(s)[::-1]
         U, s, Vt = U[:, order], s[order], Vt[order]
         U, Vt = _flip_signs(U, Vt)
@@ -398,6 +416,9 @@ def energy_kept(s, k):
         raise ValueError(f"k must be an integer in 0..{s.size}, got {k!r}")
     # A running sum (not a fresh sum per k) keeps the share exactly monotone in k
     # and never above 1, whatever the rounding.
+    top = s.max()
+    if top > 2.0 ** 500 or 0 < top < 2.0 ** -500:  # squares would overflow (underflow)
+        s = np.ldexp(s, -int(np.frexp(top)[1]))  # a power of two: the shares are unchanged
     cumulative = np.cumsum(np.sort(s)[::-1] ** 2)
     total = cumulative[-1]
     if total == 0 or k == 0:

@@ -54,6 +54,33 @@ def _same_shape(y_true, y_pred, names=("y_true", "y_pred")):
     return a, b
 
 
+def _differences(a, b):
+    """``b - a`` as ``(d, c)`` with ``b - a == c * d``, safe from overflow and underflow.
+
+    Inputs of ordinary magnitude give ``c = 1`` and the plain difference, so
+    results are bit-identical to the direct formula; entries beyond
+    ``2**400`` (or all below ``2**-400``) are first scaled by a power of two,
+    which is exact, so that squares and sums of ``d`` stay finite and
+    non-zero.
+    """
+    top = max(float(np.abs(a).max()), float(np.abs(b).max()))
+    if top == 0.0 or 2.0 ** -400 <= top <= 2.0 ** 400:
+        return b - a, 1.0
+    e = int(np.frexp(top)[1]) - 1  # top / 2**e lies in [1, 2)
+    return np.ldexp(b, -e) - np.ldexp(a, -e), math.ldexp(1.0, e)
+
+
+def _finite(value, name):
+    """``value`` as a float; an error (not ``inf``) when it exceeds float64's range."""
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(
+            f"the {name} of these values exceeds float64's range (about 1.8e308); "
+            "rescale y_true and y_pred (e.g. divide both by a constant)"
+        )
+    return value
+
+
 def _check_unit_interval(arr, name):
     if np.any(arr < 0) or np.any(arr > 1):
         bad = arr[(arr < 0) | (arr > 1)].flat[0]
@@ -100,7 +127,9 @@ def mse(y_true, y_pred):
     Raises
     ------
     ValueError
-        On a shape mismatch, empty input or a non-finite value.
+        On a shape mismatch, empty input, a non-finite value, or a result
+        beyond float64's range (huge inputs are scaled exactly, so only a
+        result that is itself too large is refused).
 
     Notes
     -----
@@ -117,7 +146,10 @@ def mse(y_true, y_pred):
     0.4166666666666667
     """
     a, b = _same_shape(y_true, y_pred)
-    return float(np.mean((b - a) ** 2))
+    d, c = _differences(a, b)
+    if c == 1.0:
+        return _finite(np.mean(d ** 2), "mean squared error")
+    return _finite(float(np.mean(d ** 2)) * c * c, "mean squared error")
 
 
 def rmse(y_true, y_pred):
@@ -137,7 +169,9 @@ def rmse(y_true, y_pred):
     Raises
     ------
     ValueError
-        On a shape mismatch, empty input or a non-finite value.
+        On a shape mismatch, empty input, a non-finite value, or a result
+        beyond float64's range (huge inputs are scaled exactly, so only a
+        result that is itself too large is refused).
 
     Notes
     -----
@@ -149,7 +183,9 @@ def rmse(y_true, y_pred):
     >>> rmse([4, 1, 5], [3, 3, 5])
     1.2909944487358056
     """
-    return float(np.sqrt(mse(y_true, y_pred)))
+    a, b = _same_shape(y_true, y_pred)
+    d, c = _differences(a, b)
+    return _finite(float(np.sqrt(np.mean(d ** 2))) * c, "root mean squared error")
 
 
 def mae(y_true, y_pred):
@@ -169,7 +205,9 @@ def mae(y_true, y_pred):
     Raises
     ------
     ValueError
-        On a shape mismatch, empty input or a non-finite value.
+        On a shape mismatch, empty input, a non-finite value, or a result
+        beyond float64's range (huge inputs are scaled exactly, so only a
+        result that is itself too large is refused).
 
     Examples
     --------
@@ -178,7 +216,8 @@ def mae(y_true, y_pred):
     0.5
     """
     a, b = _same_shape(y_true, y_pred)
-    return float(np.mean(np.abs(b - a)))
+    d, c = _differences(a, b)
+    return _finite(float(np.mean(np.abs(d))) * c, "mean absolute error")
 
 
 def half_sse(y_true, y_pred):
@@ -200,7 +239,9 @@ def half_sse(y_true, y_pred):
     Raises
     ------
     ValueError
-        On a shape mismatch, empty input or a non-finite value.
+        On a shape mismatch, empty input, a non-finite value, or a result
+        beyond float64's range (huge inputs are scaled exactly, so only a
+        result that is itself too large is refused).
 
     Notes
     -----
@@ -220,7 +261,8 @@ def half_sse(y_true, y_pred):
     (1.0, 0.5)
     """
     a, b = _same_shape(y_true, y_pred)
-    return float(0.5 * np.sum((b - a) ** 2))
+    d, c = _differences(a, b)
+    return _finite(0.5 * float(np.sum(d ** 2)) * c * c, "half sum of squared errors")
 
 
 # ----------------------------------------------------------------------------

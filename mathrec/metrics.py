@@ -29,6 +29,7 @@ import numpy as np
 
 from mathrec import losses as _losses
 from mathrec._base import check_positive_int
+from mathrec._validation import check_id_list
 
 __all__ = [
     "rmse",
@@ -119,15 +120,16 @@ def mae(y_true, y_pred):
 # -------------------------------------------------------------------- top-N
 def _ranked(recommended, k):
     k = check_positive_int(k, "k")
-    rec = list(recommended)
+    rec = check_id_list(recommended, "recommended")
     if len(set(rec)) != len(rec):
         raise ValueError("recommended contains the same item more than once")
     return rec[:k], k
 
 
 def _relevant_set(relevant):
-    rel = set(relevant.keys()) if isinstance(relevant, Mapping) else set(relevant)
-    return rel
+    if isinstance(relevant, Mapping):
+        return set(relevant.keys())
+    return set(check_id_list(relevant, "relevant", ordered=False))
 
 
 def _need_relevant(rel, metric):
@@ -260,7 +262,7 @@ def _gains(relevant):
         if bad:
             raise ValueError(f"gains must be finite and >= 0; bad gains for items {bad[:5]}")
         return g
-    return {i: 1.0 for i in relevant}
+    return {i: 1.0 for i in check_id_list(relevant, "relevant", ordered=False)}
 
 
 def _transform(g, gain):
@@ -459,7 +461,7 @@ def average_precision(recommended, relevant):
     >>> average_precision(["a", "b", "c", "d", "x"], {"b", "d", "x"})
     0.5333333333333333
     """
-    rec = list(recommended)
+    rec = check_id_list(recommended, "recommended")
     if not rec:
         rel = _relevant_set(relevant)
         _need_relevant(rel, "AP")
@@ -506,7 +508,9 @@ def reciprocal_rank(recommended, relevant, k=None):
     >>> reciprocal_rank(["a", "b", "c"], {"c"})
     0.3333333333333333
     """
-    rec = list(recommended)
+    rec = check_id_list(recommended, "recommended")
+    if k is not None:
+        check_positive_int(k, "k")
     top, _ = _ranked(rec, len(rec) if k is None else k) if rec else ([], None)
     rel = _relevant_set(relevant)
     for r, i in enumerate(top, start=1):
@@ -548,14 +552,19 @@ def catalogue_coverage(recommendations, catalogue):
     0.75
     """
     shown = set()
-    for lst in recommendations:
-        shown.update(lst)
+    for lst in check_id_list(recommendations, "recommendations"):
+        shown.update(check_id_list(lst, "each recommendation list", ordered=False))
     if isinstance(catalogue, (int, np.integer)) and not isinstance(catalogue, bool):
         n = check_positive_int(int(catalogue), "catalogue")
         if len(shown) > n:
             raise ValueError(f"{len(shown)} distinct items recommended but catalogue={n}")
         return len(shown) / n
-    cat = set(catalogue)
+    if isinstance(catalogue, (bool, np.bool_, float, np.floating)):
+        raise TypeError(
+            "catalogue must be the number of items (an int >= 1) or a collection of item ids; "
+            f"got {catalogue!r}"
+        )
+    cat = set(check_id_list(catalogue, "catalogue", ordered=False))
     if not cat:
         raise ValueError("catalogue is empty")
     outside = shown - cat

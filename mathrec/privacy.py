@@ -84,8 +84,9 @@ def laplace_mechanism(values, sensitivity, epsilon, *, random_state=None):
     Raises
     ------
     ValueError
-        If ``epsilon`` or ``sensitivity`` is not a finite number > 0, or a
-        value is not finite.
+        If ``epsilon`` or ``sensitivity`` is not a finite number > 0, a
+        value is not finite, or the noise scale is so large (a tiny
+        ``epsilon``) that the noisy values overflow.
 
     Notes
     -----
@@ -121,7 +122,14 @@ def laplace_mechanism(values, sensitivity, epsilon, *, random_state=None):
     if not np.isfinite(x).all():
         raise ValueError("values must be finite")
     b = float(sensitivity) / epsilon
-    return x + _rng(random_state).laplace(0.0, b, size=x.shape)
+    with np.errstate(over="ignore"):
+        out = x + _rng(random_state).laplace(0.0, b, size=x.shape)
+    if not np.isfinite(out).all():
+        raise ValueError(
+            f"the noise scale b = sensitivity / epsilon = {b:.3g} is too large: the noisy values "
+            f"overflow float64 (epsilon={epsilon!r}, sensitivity={sensitivity!r}); raise epsilon"
+        )
+    return out
 
 
 def _catalogue_index(inter, catalogue):
@@ -380,6 +388,10 @@ def randomized_response(x, epsilon, *, random_state=None):
     return np.where(keep, a, ~a)
 
 
+#: Smallest 2p - 1 for which rr_estimate's variance factor 1/(2p - 1)^2 fits in float64.
+_MIN_RR_GAP = 1e-150
+
+
 def rr_estimate(reports, epsilon, axis=None):
     r"""Unbiased estimate of the true rate of ones from randomised-response reports.
 
@@ -397,6 +409,12 @@ def rr_estimate(reports, epsilon, axis=None):
     float or numpy.ndarray
         :math:`\hat\pi`; not clipped to [0, 1] (clipping would bias it).
 
+    Raises
+    ------
+    ValueError
+        On a bad ``epsilon`` (including one below about ``2e-150``, where
+        :math:`1/(2p-1)^2` overflows) or reports that are not 0/1.
+
     Notes
     -----
     With :math:`\bar y` the share of reported ones,
@@ -411,6 +429,9 @@ def rr_estimate(reports, epsilon, axis=None):
     :math:`\varepsilon \to 0`.  If the :math:`n` users are themselves a
     random sample from a population with rate :math:`\pi` (Warner's
     frame), the sampling variance :math:`\pi(1-\pi)/n` adds to it.
+    It is computed as :math:`(\bar y - \tfrac12)/(2p - 1) + \tfrac12` with
+    :math:`2p - 1 = \tanh(\varepsilon/2)`, which stays exact for a tiny
+    :math:`\varepsilon` where :math:`p` itself rounds to :math:`\tfrac12`.
     Taught in chapter 9.
 
     Examples
@@ -421,12 +442,20 @@ def rr_estimate(reports, epsilon, axis=None):
     >>> round(float(rr_estimate(y, epsilon=1.0)), 2)
     0.3
     """
-    p = rr_probability(epsilon)
+    epsilon = _check_epsilon(epsilon)
+    # 2p - 1 = tanh(epsilon / 2), exact even where p itself rounds to 1/2
+    gap = float(np.tanh(epsilon / 2.0))
+    if gap < _MIN_RR_GAP:
+        raise ValueError(
+            f"epsilon must be >= about {2 * _MIN_RR_GAP:.0e} for rr_estimate; got {epsilon!r}: "
+            f"2p - 1 = tanh(epsilon/2) = {gap:.3g}, so the estimate's variance factor "
+            "1/(2p - 1)^2 exceeds float64's range (the reports carry no usable signal)"
+        )
     y = np.asarray(reports)
     if y.size == 0:
         raise ValueError("reports is empty")
     if y.dtype != bool and not np.isin(y, (0, 1)).all():
         raise ValueError("reports must hold booleans or 0/1 values")
     rho = y.mean(axis=axis, dtype=np.float64)
-    est = (rho - (1.0 - p)) / (2.0 * p - 1.0)
+    est = (rho - 0.5) / gap + 0.5
     return float(est) if np.ndim(est) == 0 else est

@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from mathrec._validation import check_real, check_unique_columns
+
 __all__ = [
     "SimulationResult",
     "coverage",
@@ -78,13 +80,33 @@ def gini(x) -> float:
     if not np.isfinite(a).all() or (a < 0).any():
         bad = a[~np.isfinite(a) | (a < 0)]
         raise ValueError(f"x must hold finite non-negative amounts; got {bad[:5].tolist()}")
-    total = a.sum()
-    if total == 0:
+    top = a.max()
+    if top == 0:
         return 0.0
     n = a.size
+    if top > 2.0 ** 400 or top < 2.0 ** -400:  # sums of huge (tiny) amounts overflow (underflow)
+        a = np.ldexp(a, -int(np.frexp(top)[1]))  # exact, and G is scale-free
+    total = a.sum()
     s = np.sort(a)
     g = 2.0 * np.dot(np.arange(1, n + 1), s) / (n * total) - (n + 1) / n
     return float(max(g, 0.0))
+
+
+def _whole_ids(ratings, column):
+    """The integer ids of one column; fractional, missing or non-numeric ids are refused."""
+    col = ratings[column]
+    if pd.api.types.is_integer_dtype(col.dtype) and not pd.isna(col).any():
+        return col.to_numpy(np.int64)
+    num = pd.to_numeric(col, errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    bad = ~np.isfinite(num)
+    bad[~bad] = num[~bad] != np.round(num[~bad])
+    if bad.any():
+        rows = col.index[bad].tolist()[:10]
+        raise ValueError(
+            f"ratings[{column!r}] must hold integer ids (0, 1, 2, ...); rows {rows} hold "
+            f"{col[bad].tolist()[:10]}"
+        )
+    return num.astype(np.int64)
 
 
 def coverage(items, n_items: int) -> float:
@@ -285,6 +307,7 @@ def simulate_feedback_loop(
     """
     if not isinstance(ratings, pd.DataFrame) or not {"user", "item", "rating"} <= set(ratings.columns):
         raise ValueError("ratings must be a DataFrame with columns user, item, rating")
+    check_unique_columns(ratings, ["user", "item", "rating"], "ratings")
     if callable(recommender):
         score = recommender
     elif recommender in RECOMMENDERS:
@@ -294,13 +317,12 @@ def simulate_feedback_loop(
     for name, value, lo in (("n_rounds", n_rounds, 1), ("n_recs", n_recs, 1)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
             raise ValueError(f"{name} must be an int >= {lo}; got {value!r}")
-    if not 0 <= exploration <= 1:
-        raise ValueError(f"exploration must lie in [0, 1]; got {exploration!r}")
-    if not click_temperature > 0:
-        raise ValueError(f"click_temperature must be > 0; got {click_temperature!r}")
+    exploration = check_real(exploration, "exploration", low=0, high=1)
+    click_threshold = check_real(click_threshold, "click_threshold")
+    click_temperature = check_real(click_temperature, "click_temperature", low=0, closed="neither")
     m, n = truth.n_users, truth.n_items
-    u0 = ratings["user"].to_numpy(np.int64)
-    i0 = ratings["item"].to_numpy(np.int64)
+    u0 = _whole_ids(ratings, "user")
+    i0 = _whole_ids(ratings, "item")
     if len(u0) and (u0.min() < 0 or u0.max() >= m or i0.min() < 0 or i0.max() >= n):
         raise ValueError(f"user ids must lie in [0, {m}) and item ids in [0, {n}), as in truth")
     if users_per_round is None:

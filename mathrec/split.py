@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ._validation import check_choice, check_real, check_unique_columns
 from .data import Interactions
 
 __all__ = [
@@ -50,8 +51,10 @@ class Split:
     Attributes
     ----------
     train, test : pandas.DataFrame or Interactions
-        The two parts, of the same type as the input.  DataFrames keep the input's
-        index labels, so every row can be traced back.
+        The two parts, of the same type as the input (a test part left with no
+        rows, e.g. when every test row was cold and dropped, is an empty
+        frame or an ``Interactions`` with no ratings).  DataFrames keep the
+        input's index labels, so every row can be traced back.
     cold_users, cold_items : numpy.ndarray
         Users / items that occur in the test rows (before any dropping) but not
         in train.
@@ -106,6 +109,7 @@ def _as_frame(ratings, user, item, timestamp=None):
     missing = [c for c in needed if c not in ratings.columns]
     if missing:
         raise ValueError(f"missing column(s) {missing}; the frame has columns {list(ratings.columns)}")
+    check_unique_columns(ratings, needed, "ratings")
     if len(ratings) == 0:
         raise ValueError("ratings is empty: there is nothing to split")
     if not ratings.index.is_unique:
@@ -125,8 +129,7 @@ def _as_frame(ratings, user, item, timestamp=None):
 
 
 def _check_cold(cold):
-    if cold not in _COLD_POLICIES:
-        raise ValueError(f"cold must be one of {_COLD_POLICIES}; got {cold!r}")
+    check_choice(cold, "cold", _COLD_POLICIES)
 
 
 def _check_fraction(name, value):
@@ -163,8 +166,15 @@ def _finish(df, test_mask, user, item, cold, was_interactions):
             n_dropped = int(cold_rows.sum())
     if was_interactions:
         train = Interactions.from_frame(train)
-        test = Interactions.from_frame(test) if len(test) else test.reset_index(drop=True)
+        test = Interactions.from_frame(test) if len(test) else _empty_interactions(test, user, item)
     return Split(train, test, cold_users, cold_items, int(cold_rows.sum()), n_dropped, cold)
+
+
+def _empty_interactions(frame, user, item):
+    """An :class:`Interactions` with no rating (every test row was cold and dropped)."""
+    ts = np.empty(0, dtype=np.int64) if "timestamp" in frame else None
+    return Interactions(frame[user].to_numpy()[:0], frame[item].to_numpy()[:0],
+                        np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0), ts)
 
 
 # --------------------------------------------------------------------------- splits
@@ -351,7 +361,9 @@ def temporal_split(ratings, test_size=0.2, *, cutoff=None, cold="drop", user="us
         earliest time $t$ with at most that fraction at or after it, so ties
         stay together); ignored when ``cutoff`` is given.
     cutoff : number or datetime-like, optional
-        Rows with ``timestamp >= cutoff`` go to test.
+        Rows with ``timestamp >= cutoff`` go to test. A finite number for
+        numeric timestamps (an :class:`Interactions` stores seconds since
+        1970), a date or time for a datetime column; anything else raises.
     cold, user, item, timestamp
         As in :func:`random_split`.
 
@@ -387,12 +399,26 @@ def temporal_split(ratings, test_size=0.2, *, cutoff=None, cold="drop", user="us
         cut = uniq[ok[0]]
     else:
         if pd.api.types.is_datetime64_any_dtype(df[timestamp]):
-            c = pd.Timestamp(cutoff)
+            try:
+                c = pd.Timestamp(cutoff)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(
+                    f"cutoff must be a date or time, like the timestamps in column {timestamp!r}; "
+                    f"got {cutoff!r}"
+                ) from exc
+            if c is pd.NaT:
+                raise ValueError(f"cutoff must be a date or time; got {cutoff!r}")
             if c.tz is not None:
                 c = c.tz_convert("UTC").tz_localize(None)
             cut = np.datetime64(c, "ns").astype(np.int64)
         else:
-            cut = cutoff
+            if isinstance(cutoff, (str, bytes, pd.Timestamp, np.datetime64)) or hasattr(cutoff, "isoformat"):
+                raise TypeError(
+                    f"cutoff must be a number, like the timestamps in column {timestamp!r} "
+                    f"(dtype {df[timestamp].dtype}); got {cutoff!r}. For timestamps in seconds "
+                    f"since 1970, pass pd.Timestamp({str(cutoff)!r}).timestamp()"
+                )
+            cut = check_real(cutoff, "cutoff")
     mask = t >= cut
     if mask.all() or not mask.any():
         raise ValueError(f"cutoff {cutoff!r} puts {'all' if mask.all() else 'no'} rows in test")

@@ -12,6 +12,7 @@ from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.metrics.pairwise import cosine_similarity
 
 from mathrec.baselines import BaselineOnly, Popularity
+from mathrec.neighbors import ItemKNN
 from mathrec.coldstart import ContentBased, SwitchingHybrid, feature_matrix, tfidf
 from mathrec.data import UnknownItemError, UnknownUserError
 
@@ -180,3 +181,50 @@ def test_score_items_is_public_and_matches_recommend():
         m.score_items(1, ["zz"])
     with pytest.raises(UnknownUserError, match="99"):
         m.score_items(99)
+
+
+# ------------------------------------------------------------ ids of another type, new users
+def test_content_based_ids_of_another_type_are_refused_by_name():
+    ratings = pd.DataFrame({"user": [1, 1, 2], "item": [10, 20, 20], "rating": [5.0, 1.0, 4.0]})
+    items = pd.DataFrame({"item": ["10", "20", "30"], "genres": [["Comedy"], ["Drama"], ["Comedy"]]})
+    with pytest.raises(ValueError, match=r"none of the 2 rated items has a row in item_features: "
+                                         r"rated item ids look like \[10, 20\] \(dtype int64\), "
+                                         r"feature ids like \['10', '20', '30'\]"):
+        ContentBased().fit(ratings, items)
+    m = ContentBased(use_tfidf=False).fit(ratings, items.assign(item=items["item"].astype(int)))
+    assert m.recommend(2, n=2)["item"].tolist() == [10, 30]
+
+
+def test_content_based_uint64_and_int64_ids_stay_distinct():
+    toy = pd.DataFrame({"user": [1, 1, 1, 2, 2, 3, 3, 3, 4, 4, 5, 5],
+                        "item": [10, 20, 30, 10, 40, 20, 30, 50, 10, 50, 40, 60],
+                        "rating": [5., 3, 4, 4, 2, 1, 5, 3, 2, 4, 3, 5]})
+    shift = np.where(toy["item"] > 10, np.uint64(2**63), np.uint64(0))
+    big = toy.assign(item=(toy["item"].astype("uint64") + shift).astype("uint64"))
+    feats = pd.DataFrame({"item": [10, 7], "genres": [["a"], ["b"]]})  # int64 ids
+    m = ContentBased().fit(big, feats)
+    items = m.interactions_.items.tolist()
+    assert len(set(items)) == len(items) == 7
+    assert 2**63 + 20 in items and 7 in items
+    rec = m.recommend(1, n=10)["item"].tolist()
+    assert all(isinstance(i, int) for i in rec) and len(set(rec)) == len(rec)
+    np.testing.assert_array_equal(m.predict([1, 1], [2**63 + 20, 10]) > 0, [False, True])
+
+
+def test_hybrid_serves_new_users_whatever_min_ratings():
+    ratings = pd.DataFrame({"user": [1, 1, 1, 2, 2, 3, 3, 3, 4, 4, 5, 5],
+                            "item": [10, 20, 30, 10, 40, 20, 30, 50, 10, 50, 40, 60],
+                            "rating": [5., 3, 4, 4, 2, 1, 5, 3, 2, 4, 3, 5]})
+    h = SwitchingHybrid(ItemKNN(), min_ratings=0).fit(ratings)
+    assert h.route("new user") == "popularity"
+    rec = h.recommend("new user", n=3)
+    assert rec["source"].tolist() == ["popularity"] * 3
+    assert h.route(1) == "cf" and set(h.recommend(1, n=2)["source"]) == {"cf"}
+
+
+@pytest.mark.parametrize("user", [[1, 2], np.array([1]), {"a": 1}])
+def test_hybrid_unhashable_user_is_refused_by_name(user):
+    ratings = pd.DataFrame({"user": [1, 1, 2], "item": [10, 20, 20], "rating": [5.0, 1.0, 4.0]})
+    h = SwitchingHybrid(ItemKNN(), min_ratings=1).fit(ratings)
+    with pytest.raises(TypeError, match="user must be hashable"):
+        h.recommend(user)

@@ -299,3 +299,46 @@ def test_ece_bounds_and_counts(rows, n_bins):
 def test_calibration_bad_input(y, p, n_bins, match):
     with pytest.raises(ValueError, match=match):
         calibration_table(y, p, n_bins=n_bins)
+
+
+# ------------------------------------------------------------ bad inputs
+def test_one_hot_missing_category_names_column_and_rows():
+    df = pd.DataFrame({"user": [1, 2, 3], "device": ["ios", None, "android"]}, index=[7, 8, 9])
+    with pytest.raises(ValueError, match=r"column 'device' has 1 missing value \(NaN/None\) at rows \[8\]"):
+        one_hot_features(df, ["user", "device"])
+    with pytest.raises(ValueError, match="column 'device' has 1 missing"):
+        one_hot_features(df, ["user"], crosses=[("user", "device")])
+    X, vocab = one_hot_features(df.fillna({"device": "unknown"}), ["device"])
+    assert "device=unknown" in vocab and X.sum() == 3
+
+
+def test_one_hot_missing_list_cell_is_refused_empty_list_is_not():
+    df = pd.DataFrame({"user": [1, 2, 3], "genres": [["a"], [], np.nan]})
+    with pytest.raises(ValueError, match=r"column 'genres' has 1 missing value .* at rows \[2\]"):
+        one_hot_features(df, ["genres"])
+    X, _ = one_hot_features(df.iloc[:2], ["genres"])
+    assert X.toarray().tolist() == [[1.0], [0.0]]
+
+
+def test_one_hot_duplicate_column_name():
+    df = pd.DataFrame([[1, "a", "b"]], columns=["user", "device", "device"])
+    with pytest.raises(ValueError, match="frame has 2 columns named 'device'"):
+        one_hot_features(df, ["user", "device"])
+
+
+@pytest.mark.parametrize("scale", [1e101, 1e200])
+def test_logistic_refuses_overflowing_features(scale):
+    X = np.array([[1.0, 0], [1, 0], [0, 1], [0, 1]]) * scale
+    y = np.array([1, 0, 1, 1])
+    with pytest.raises(ValueError, match=r"X must hold features of magnitude <= 1e\+100"):
+        LogisticCTR().fit(X, y)
+    with pytest.raises(ValueError, match=r"magnitude <= 1e\+100"):
+        LogisticCTR().fit(sp.csr_matrix(X), y)
+
+
+@pytest.mark.parametrize("scale", [1e15, 1e50])
+def test_logistic_badly_scaled_features_fail_loudly(scale):
+    # before: L-BFGS stopped at w = 0 and the model predicted 0.5 everywhere
+    X = np.array([[1.0, 0], [1, 0], [0, 1], [0, 1]]) * scale
+    with pytest.raises(ValueError, match="could not take a first step.*rescale X"):
+        LogisticCTR(alpha=0.1, fit_intercept=False).fit(X, np.array([1, 0, 1, 1]))

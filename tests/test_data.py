@@ -294,3 +294,68 @@ def test_lookup_with_typed_arrays():
         X.item_index(np.array([10, 30]))
     with pytest.raises(ValueError, match="1-d"):
         X.item_index(np.array([[10, 20]]))
+
+
+# ------------------------------------------------------------ bad frames and ids
+TOY = frame([1, 1, 1, 2, 2, 3, 3, 3, 4, 4, 5, 5],
+            [10, 20, 30, 10, 40, 20, 30, 50, 10, 50, 40, 60],
+            [5., 3, 4, 4, 2, 1, 5, 3, 2, 4, 3, 5])
+
+
+def test_duplicate_column_name_is_refused_by_name():
+    df = pd.concat([TOY, TOY[["rating"]]], axis=1)
+    with pytest.raises(ValueError, match="df has 2 columns named 'rating'"):
+        Interactions.from_frame(df)
+    from mathrec import ItemKNN
+
+    with pytest.raises(ValueError, match="2 columns named 'rating'"):
+        ItemKNN().fit(df)
+
+
+def test_duplicate_unused_column_is_fine():
+    df = pd.concat([TOY, TOY[["rating"]].rename(columns={"rating": "x"}),
+                    TOY[["rating"]].rename(columns={"rating": "x"})], axis=1)
+    assert Interactions.from_frame(df).n_ratings == 12
+
+
+@pytest.mark.parametrize("query", [[1, 2], np.array([1, 2]), {1: 2}])
+def test_unhashable_user_id_gets_a_clear_error(query):
+    X = Interactions.from_frame(TOY)
+    with pytest.raises(TypeError, match="a user id must be hashable.*got the (list|ndarray|dict)"):
+        X.user_index([query])
+    from mathrec import ALS, ItemKNN
+
+    for model in (ItemKNN().fit(TOY), ALS(n_factors=2, random_state=0).fit(TOY)):
+        with pytest.raises(TypeError, match="a user id must be hashable"):
+            model.recommend(query)
+
+
+def test_tuple_ids_stay_single_ids():
+    df = frame([(1, "a"), (1, "a"), (2, "b")], ["x", "y", "x"], [1.0, 2.0, 3.0])
+    X = Interactions.from_frame(df)
+    assert X.user_index((2, "b")) == 1
+
+
+@pytest.mark.parametrize("scale", [1e101, -1e200, 1e308])
+def test_ratings_too_large_to_square_are_refused(scale):
+    df = TOY.assign(rating=TOY.rating / 5 * scale)
+    with pytest.raises(ValueError, match=r"ratings must have magnitude <= 1e\+100; 12 ratings in column 'rating'"):
+        Interactions.from_frame(df)
+    with pytest.raises(ValueError, match="magnitude <= 1e\\+100"):
+        Interactions.from_matrix(np.array([[scale, np.nan], [1.0, 2.0]]))
+
+
+def test_ratings_at_the_magnitude_limit_are_kept():
+    df = TOY.assign(rating=TOY.rating * 1e99 / 5)
+    X = Interactions.from_frame(df)
+    assert np.abs(X.ratings).max() == 1e99
+    assert np.isfinite((X.ratings ** 2).sum())
+
+
+@pytest.mark.parametrize("name", ["BiasedMF", "ALS", "ImplicitALS", "OnlineMF", "PureSVD"])
+def test_estimators_refuse_overflowing_ratings_at_the_boundary(name):
+    import mathrec
+
+    model = getattr(mathrec, name)(n_factors=2)
+    with pytest.raises(ValueError, match="ratings must have magnitude"):
+        model.fit(TOY.assign(rating=TOY.rating * 1e200))

@@ -427,3 +427,52 @@ def test_toy_ratings():
     assert M.loc["Ana", ["A", "B"]].mean() > 4 and M.loc["Eli", ["A", "B"]].mean() < 2
     M.iloc[0, 0] = 0  # a fresh copy each call
     assert toy_rating_matrix().iloc[0, 0] == 5
+
+
+# --------------------------------------------------------------------------- corrupt caches say how to recover
+def _copy_small(tmp_path):
+    folder = tmp_path / "ml-latest-small"
+    folder.mkdir()
+    for name in ("ratings.csv", "movies.csv"):
+        (folder / name).write_bytes((SMALL / name).read_bytes())
+    return folder
+
+
+@needs_copy
+def test_truncated_cached_ratings_say_how_to_recover(tmp_path, server):
+    folder = _copy_small(tmp_path)
+    r = folder / "ratings.csv"
+    r.write_bytes(r.read_bytes()[: r.stat().st_size // 2])
+    with pytest.raises(DatasetIntegrityError, match=f"To recover, delete the folder {folder} and call again"):
+        load_movielens(data_home=tmp_path)
+    # following the advice works
+    import shutil
+
+    shutil.rmtree(folder)
+    server.files["/ml.zip"] = make_zip()
+    assert len(load_movielens(data_home=tmp_path, url=server.url("/ml.zip"))) == 100_836
+
+
+@needs_copy
+@pytest.mark.parametrize("damage, match", [
+    (lambda raw: raw[:5000] + b"\xff" + raw[5000:], "movies.csv cannot be parsed .*UnicodeDecodeError"),
+    (lambda raw: raw.replace(b"1,Toy Story", b"one,Toy Story", 1), "movies.csv cannot be parsed"),
+    (lambda raw: raw.replace(b"movieId,title,genres", b"movieId,name,genres", 1), "movies.csv has columns"),
+    (lambda raw: raw[: len(raw) // 2].rsplit(b"\n", 1)[0] + b"\n", "movies.csv has \\d+ movies, expected 9742"),
+])
+def test_damaged_cached_movies_are_an_integrity_error(tmp_path, damage, match):
+    folder = _copy_small(tmp_path)
+    m = folder / "movies.csv"
+    m.write_bytes(damage(m.read_bytes()))
+    before = tree(tmp_path)
+    with pytest.raises(DatasetIntegrityError, match=match + ".*To recover, delete the folder"):
+        load_movielens_items(data_home=tmp_path)
+    assert tree(tmp_path) == before
+
+
+@needs_copy
+def test_damaged_movies_in_a_download_leave_the_cache_empty(tmp_path, server):
+    server.files["/ml.zip"] = make_zip({"movies.csv": lambda raw: raw[:5000] + b"\xff" + raw[5000:]})
+    with pytest.raises(DatasetIntegrityError, match="download from .*movies.csv cannot be parsed"):
+        load_movielens(data_home=tmp_path, url=server.url("/ml.zip"))
+    assert list(tmp_path.iterdir()) == []

@@ -447,3 +447,82 @@ def test_puresvd_user_outside_the_span_scores_exactly_zero():
     assert rec["score"].tolist() == [0.0, 0.0]
     assert rec["item"].tolist() == m.interactions_.items[:2].tolist()  # the documented tie rule
     assert np.abs(m.user_factors_[m.interactions_.user_index([1, 2])]).sum() > 1.0
+
+
+# ------------------------------------------------- public single steps
+def test_sgd_pass_is_the_models_epoch():
+    from mathrec.factorization import _first_appearance_order, sgd_pass
+
+    df = random_ratings(seed=3)
+    fitted = BiasedMF(n_factors=3, n_epochs=1, random_state=0).fit(df)
+    start = BiasedMF(n_factors=3, n_epochs=0, random_state=0).fit(df)
+    bu, bi = start.user_bias_.copy(), start.item_bias_.copy()
+    P, Q = start.user_factors_.copy(), start.item_factors_.copy()
+    ii = start.interactions_
+    first_u, _ = _first_appearance_order(ii.user_idx, ii.n_users)
+    order = np.argsort(first_u[ii.user_idx], kind="stable")  # user by user, as the model visits
+    sgd_pass(ii.user_idx, ii.item_idx, ii.ratings, start.global_mean_, bu, bi, P, Q,
+             lr=0.005, reg=0.02, order=order)
+    np.testing.assert_allclose(P, fitted.user_factors_, atol=1e-12)
+    np.testing.assert_allclose(Q, fitted.item_factors_, atol=1e-12)
+    np.testing.assert_allclose(bi, fitted.item_bias_, atol=1e-12)
+
+
+def test_sgd_pass_one_step_by_hand_and_errors():
+    from mathrec.factorization import sgd_pass
+
+    bu, bi = np.zeros(1), np.zeros(1)
+    P, Q = np.array([[0.1, 0.2]]), np.array([[0.3, -0.1]])
+    sgd_pass([0], [0], [5.0], 3.0, bu, bi, P, Q, lr=0.1, reg=0.1)
+    assert bu[0] == pytest.approx(0.199) and bi[0] == pytest.approx(0.199)
+    np.testing.assert_allclose(Q[0], [0.3169, -0.0592], atol=1e-12)
+    with pytest.raises(ValueError, match="same length"):
+        sgd_pass([0, 0], [0], [5.0], 3.0, bu, bi, P, Q)
+    with pytest.raises(ValueError, match="row positions"):
+        sgd_pass([1], [0], [5.0], 3.0, bu, bi, P, Q)
+    with pytest.raises(ValueError, match="float64"):
+        sgd_pass([0], [0], [5.0], 3.0, bu, bi, P.astype(np.float32), Q)
+
+
+def test_als_solve_matches_the_normal_equations():
+    from mathrec.factorization import als_solve
+
+    rng = np.random.RandomState(0)
+    R = sp.random(6, 8, density=0.4, random_state=1, format="csr")
+    Y = rng.standard_normal((8, 3))
+    for weighted in (True, False):
+        X = als_solve(R, Y, 0.3, weighted=weighted)
+        for u in range(6):
+            cols = R.indices[R.indptr[u]:R.indptr[u + 1]]
+            if len(cols) == 0:
+                np.testing.assert_array_equal(X[u], 0.0)
+                continue
+            Yu, ru = Y[cols], R.data[R.indptr[u]:R.indptr[u + 1]]
+            w = len(cols) if weighted else 1
+            np.testing.assert_allclose(X[u], np.linalg.solve(Yu.T @ Yu + 0.3 * w * np.eye(3), Yu.T @ ru),
+                                       atol=1e-10)
+    with pytest.raises(ValueError, match="columns"):
+        als_solve(R, Y[:5], 0.3)
+    with pytest.raises(ValueError, match="regularization"):
+        als_solve(R, Y, -1.0)
+
+
+@pytest.mark.parametrize("compiled_steps", [3, 50])
+def test_implicit_als_solve_reaches_the_dense_solution(compiled_steps):
+    from mathrec.factorization import implicit_als_solve
+
+    rng = np.random.RandomState(2)
+    C = sp.random(5, 9, density=0.3, random_state=3, format="csr")
+    C.data = 1.0 + 4.0 * C.data
+    Y = rng.standard_normal((9, 3))
+    X = implicit_als_solve(C, Y, 0.2, cg_steps=compiled_steps)
+    Cd = C.toarray()
+    for u in range(5):
+        cu = np.where(Cd[u] > 0, Cd[u], 1.0)
+        pu = (Cd[u] > 0).astype(float)
+        exact = np.linalg.solve(Y.T @ (cu[:, None] * Y) + 0.2 * np.eye(3), Y.T @ (cu * pu))
+        np.testing.assert_allclose(X[u], exact, atol=1e-8)
+    with pytest.raises(ValueError, match="X0"):
+        implicit_als_solve(C, Y, 0.2, X0=np.zeros((4, 3)))
+    with pytest.raises(ValueError, match="cg_steps"):
+        implicit_als_solve(C, Y, 0.2, cg_steps=0)

@@ -113,3 +113,52 @@ def test_xquad_binary_adds_at_most_one_tail_item_by_coverage():
     tail = np.arange(20) >= 10
     out = xquad(rel, tail, n=10, lam=0.6, smooth=False)
     assert tail[out].sum() == 1
+
+
+# ------------------------------------------------------------ NaN, inf and huge values
+@pytest.mark.parametrize("bad", [np.inf, np.nan, -np.inf])
+def test_mmr_refuses_a_non_finite_similarity(bad):
+    from mathrec.fairness import mmr
+
+    S = np.array([[1, bad, 0], [bad, 1, 0], [0, 0, 1.0]])
+    with pytest.raises(ValueError, match=r"similarity must be finite; got .* at position \(0, 1\)"):
+        mmr([1.0, 0.5, 0.2], S, n=3)
+    import scipy.sparse as sp
+
+    with pytest.raises(ValueError, match="similarity must be finite"):
+        mmr([1.0, 0.5, 0.2], sp.csr_matrix(S), n=3)
+
+
+def test_rerankers_are_scale_safe_for_huge_relevance():
+    from mathrec.fairness import mmr, xquad
+
+    rel = np.array([1e308, -1e308, 0.0])
+    assert mmr(rel, np.eye(3), n=3, lam=1.0).tolist() == [0, 2, 1]
+    assert mmr(rel, np.eye(3), n=3).tolist() == mmr(rel / 1e308, np.eye(3), n=3).tolist()
+    tail = np.array([True, False, True])
+    assert xquad(rel, tail, n=3).tolist() == xquad(rel / 1e308, tail, n=3).tolist()
+
+
+@pytest.mark.parametrize("kw, match", [({"lam": float("nan")}, "lam must be"),
+                                       ({"tail_preference": float("nan")}, "tail_preference must be")])
+def test_xquad_refuses_nan_weights(kw, match):
+    from mathrec.fairness import xquad
+
+    with pytest.raises(ValueError, match=match):
+        xquad([1.0, 0.5], np.array([True, False]), n=2, **kw)
+
+
+def test_intra_list_diversity_checks_features_and_ids():
+    with pytest.raises(ValueError, match="features must be finite; got nan"):
+        intra_list_diversity([["a", "b"]], np.array([[np.nan, 1.0], [1.0, 0.0]]), ["a", "b"])
+    with pytest.raises(ValueError, match="features has 3 rows but items has 2 ids"):
+        intra_list_diversity([["a", "b"]], np.eye(3), ["a", "b"])
+    with pytest.raises(TypeError, match="items must be a list or array of ids, not a single str"):
+        intra_list_diversity([["a", "b"]], np.eye(2), "ab")
+
+
+def test_average_popularity_refuses_nan_popularity():
+    pop = pd.Series({"a": 10.0, "b": np.nan, "c": 1.0})
+    with pytest.raises(ValueError, match=r"popularity must be finite for every listed item; items \['b'\]"):
+        average_popularity([["a", "b"], ["c"]], pop)
+    assert average_popularity([["a"], ["c"]], pop) == 5.5

@@ -238,3 +238,36 @@ def test_truncated_svd_takes_a_linear_operator_and_a_random_state():
     np.testing.assert_allclose(U2, U3, atol=1e-8)
     with pytest.raises(ValueError, match="smaller than min"):
         truncated_svd(op, 25)
+
+
+# ------------------------------------------------------------ zero and huge matrices
+@pytest.mark.parametrize("R", [sp.csr_matrix((10, 8)),
+                               sp.csr_matrix(([0.0, 0.0], ([0, 1], [0, 1])), shape=(10, 8))])
+def test_truncated_svd_of_a_sparse_zero_matrix_is_the_exact_zero_answer(R):
+    U, s, Vt = truncated_svd(R, 3)
+    assert s.tolist() == [0.0, 0.0, 0.0]
+    assert U.shape == (10, 3) and Vt.shape == (3, 8)
+    np.testing.assert_array_equal(U.T @ U, np.eye(3))
+    np.testing.assert_array_equal(Vt @ Vt.T, np.eye(3))
+    # the same answer as the dense path
+    Ud, sd, Vtd = truncated_svd(np.zeros((10, 8)), 3)
+    np.testing.assert_array_equal(U, Ud)
+    np.testing.assert_array_equal(s, sd)
+    np.testing.assert_array_equal(Vt, Vtd)
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e300, 1e-200, 1e-300])
+def test_truncated_svd_sparse_is_scale_safe(scale):
+    R = sp.random(30, 20, density=0.2, random_state=0, format="csr")
+    ref = np.linalg.svd(R.toarray(), compute_uv=False)[:3]
+    U, s, Vt = truncated_svd(R * scale, 3)
+    assert np.all(np.isfinite(s)) and np.all(np.isfinite(U)) and np.all(np.isfinite(Vt))
+    np.testing.assert_allclose(s / scale, ref, rtol=1e-10)
+    U1, s1, Vt1 = truncated_svd(R, 3)
+    np.testing.assert_allclose(U, U1, atol=1e-10)
+
+
+@pytest.mark.parametrize("s, k, expected", [([1e200, 1e200], 1, 0.5), ([1e-300, 1e-300], 1, 0.5),
+                                            ([3e307, 4e307], 1, 16 / 25), ([1e308, 1e308, 1.0], 2, 1.0)])
+def test_energy_kept_does_not_overflow(s, k, expected):
+    assert energy_kept(s, k) == pytest.approx(expected, rel=1e-15)

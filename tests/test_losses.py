@@ -232,3 +232,39 @@ def test_cross_entropy_bad_inputs():
         cross_entropy([0], logits=[[np.inf, 0.0]])
     with pytest.raises(ValueError, match=r"^y_prob is empty"):
         cross_entropy([], [])
+
+
+# ------------------------------------------------------------ huge and tiny finite values
+@pytest.mark.parametrize("scale", [1e200, 1e-300, 2.0 ** 600])
+def test_regression_losses_are_scale_safe(scale):
+    from mathrec.losses import half_sse
+
+    a, b = np.array([4.0, 1.0, 5.0]), np.array([3.0, 3.0, 5.0])
+    assert rmse(a * scale, b * scale) == pytest.approx(rmse(a, b) * scale, rel=1e-15, abs=0)
+    assert mae(a * scale, b * scale) == pytest.approx(mae(a, b) * scale, rel=1e-15, abs=0)
+    if scale > 1:  # the mean squared error itself exceeds float64's range
+        with pytest.raises(ValueError, match="mean squared error of these values exceeds float64"):
+            mse(a * scale, b * scale)
+        with pytest.raises(ValueError, match="half sum of squared errors .* exceeds float64"):
+            half_sse(a * scale, b * scale)
+
+
+def test_rmse_of_values_near_the_float_limit():
+    assert rmse([0.0, 0.0], [1e200, 1e200]) == 1e200
+    assert rmse([1e308], [0.0]) == 1e308
+    with pytest.raises(ValueError, match="root mean squared error of these values exceeds"):
+        rmse([1e308], [-1e308])
+    with pytest.raises(ValueError, match="mean absolute error of these values exceeds"):
+        mae([1e308], [-1e308])
+
+
+_ORDINARY = st.one_of(st.just(0.0), st.floats(1e-6, 10), st.floats(-10, -1e-6))
+
+
+@given(arrays(np.float64, 5, elements=_ORDINARY), arrays(np.float64, 5, elements=_ORDINARY))
+@settings(max_examples=50, deadline=None)
+def test_ordinary_values_give_the_direct_formula_exactly(a, b):
+    # (entries between 2**-400 and 2**400 in magnitude are not rescaled)
+    assert rmse(a, b) == float(np.sqrt(np.mean((b - a) ** 2)))
+    assert mse(a, b) == float(np.mean((b - a) ** 2))
+    assert mae(a, b) == float(np.mean(np.abs(b - a)))

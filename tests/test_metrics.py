@@ -195,3 +195,42 @@ def test_empty_recommendations():
     assert M.ndcg_at_k([], REL, k=5) == 0.0
     assert M.average_precision([], REL) == 0.0
     assert M.reciprocal_rank([], REL) == 0.0
+
+
+# ------------------------------------------------------------ argument checks
+@pytest.mark.parametrize("metric", [M.precision_at_k, M.recall_at_k, M.hit_rate_at_k, M.ndcg_at_k,
+                                    M.dcg_at_k, M.average_precision_at_k])
+def test_a_string_is_not_a_list_of_recommendations(metric):
+    with pytest.raises(TypeError, match="recommended must be a list or array of ids, not a single str"):
+        metric("abc", {"abc"}, k=3)
+    with pytest.raises(TypeError, match="relevant must be a .* not a single str; got 'abc'"):
+        metric(["abc"], "abc", k=3)
+    assert metric(["abc"], {"abc"}, k=1) == pytest.approx(1.0)
+
+
+def test_string_checks_in_untruncated_metrics():
+    with pytest.raises(TypeError, match="recommended must be a list"):
+        M.average_precision("abc", {"a"})
+    with pytest.raises(TypeError, match="recommended must be a list"):
+        M.reciprocal_rank("abc", {"a"})
+    assert M.reciprocal_rank(["abc"], {"abc"}) == 1.0
+
+
+@pytest.mark.parametrize("k", [-5, 0, 2.5, True])
+def test_reciprocal_rank_checks_k_on_an_empty_list(k):
+    with pytest.raises((ValueError, TypeError), match="k must be an integer >= 1"):
+        M.reciprocal_rank([], {"a"}, k=k)
+
+
+@pytest.mark.parametrize("catalogue", [10.0, True, np.float64(3.0)])
+def test_catalogue_coverage_refuses_a_non_integer_count(catalogue):
+    with pytest.raises(TypeError, match="catalogue must be the number of items .* got"):
+        M.catalogue_coverage([["a"]], catalogue)
+
+
+def test_catalogue_coverage_strings_and_sets():
+    with pytest.raises(TypeError, match="catalogue must be .* not a single str"):
+        M.catalogue_coverage([["a"]], "abc")
+    with pytest.raises(TypeError, match="each recommendation list must be .* not a single str"):
+        M.catalogue_coverage(["ab"], 3)
+    assert M.catalogue_coverage([{"a"}, ["b"]], {"a", "b", "c", "d"}) == 0.5

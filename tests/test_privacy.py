@@ -161,3 +161,30 @@ def test_rr_estimate_by_hand_and_axis():
     np.testing.assert_allclose(est, [1.5, -0.5])  # unbiased, hence not clipped to [0, 1]
     with pytest.raises(ValueError, match="empty"):
         rr_estimate([], 1.0)
+
+
+# ------------------------------------------------------------ tiny budgets
+@pytest.mark.parametrize("eps", [1e-300, 1e-200, 5e-324])
+def test_rr_estimate_refuses_a_budget_without_signal(eps):
+    with pytest.raises(ValueError, match="epsilon must be >= about 2e-150 for rr_estimate"):
+        rr_estimate([1, 0, 1], eps)
+
+
+@pytest.mark.parametrize("eps", [1e-17, 1e-100, 1e-149])
+def test_rr_estimate_is_exact_where_p_rounds_to_one_half(eps):
+    # 2p - 1 = tanh(eps / 2) ~ eps / 2: (2/3 - 1/2) / (eps/2) + 1/2
+    assert rr_estimate([1, 0, 1], eps) == pytest.approx((1 / 6) / (eps / 2) + 0.5, rel=1e-12)
+
+
+def test_rr_estimate_agrees_with_the_textbook_formula():
+    rng = np.random.default_rng(0)
+    y = rng.random((50, 4)) < 0.6
+    for eps in (0.1, 1.0, 3.0):
+        p = rr_probability(eps)
+        np.testing.assert_allclose(rr_estimate(y, eps, axis=0),
+                                   (y.mean(axis=0) - (1 - p)) / (2 * p - 1), rtol=1e-12)
+
+
+def test_laplace_noise_that_overflows_is_an_error():
+    with pytest.raises(ValueError, match="noise scale b = sensitivity / epsilon = inf is too large"):
+        laplace_mechanism([1.0, 2.0], 1.0, 1e-320, random_state=0)

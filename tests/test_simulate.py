@@ -176,7 +176,7 @@ def test_custom_scorer_and_exhaustion():
         (dict(recommender="svd"), "recommender must be one of"),
         (dict(n_rounds=0), "n_rounds must be an int >= 1; got 0"),
         (dict(n_recs=-1), "n_recs must be"),
-        (dict(exploration=1.5), "exploration must lie in"),
+        (dict(exploration=1.5), "exploration must be a finite real number >= 0 and <= 1"),
         (dict(users_per_round=10_000), r"users_per_round must be an int in \[1, 400\]"),
         (dict(click_temperature=0), "click_temperature"),
     ],
@@ -191,3 +191,40 @@ def test_ids_outside_truth(world):
     data, truth = world
     with pytest.raises(ValueError, match="item ids in \\[0, 300\\)"):
         simulate_feedback_loop(data.assign(item=data["item"] + 1000), truth)
+
+
+# ------------------------------------------------------------ bad inputs
+@pytest.mark.parametrize("scale", [1e308, 1e200, 1e-310])
+def test_gini_is_scale_free_even_near_the_float_limits(scale):
+    from mathrec.simulate import gini
+
+    assert gini(np.array([1.0, 1.0, 0.0]) * scale) == pytest.approx(1 / 3, rel=1e-12)
+    assert gini(np.array([1.0, 2.0, 3.0, 4.0]) * (scale / 4)) == pytest.approx(0.25, rel=1e-12)
+
+
+def test_feedback_loop_refuses_fractional_ids():
+    from mathrec.datasets import make_synthetic
+    from mathrec.simulate import simulate_feedback_loop
+
+    data, truth = make_synthetic(50, 30, 300, random_state=0)
+    with pytest.raises(ValueError, match=r"ratings\['user'\] must hold integer ids .* hold \[0.5"):
+        simulate_feedback_loop(data.assign(user=data.user + 0.5), truth, n_rounds=1, random_state=0)
+    with pytest.raises(ValueError, match=r"ratings\['item'\] must hold integer ids"):
+        simulate_feedback_loop(data.assign(item=data.item.astype(object).where(data.index > 0, "x")),
+                               truth, n_rounds=1, random_state=0)
+    # whole numbers stored as floats are fine, and give the same run
+    a = simulate_feedback_loop(data.assign(user=data.user.astype(float)), truth, n_rounds=2, random_state=0)
+    b = simulate_feedback_loop(data, truth, n_rounds=2, random_state=0)
+    pd.testing.assert_frame_equal(a.history, b.history)
+
+
+@pytest.mark.parametrize("kw, msg", [({"click_threshold": float("nan")}, "click_threshold must be a finite"),
+                                     ({"exploration": float("nan")}, "exploration must be a finite"),
+                                     ({"click_temperature": float("inf")}, "click_temperature must be a finite")])
+def test_feedback_loop_refuses_nan_parameters(kw, msg):
+    from mathrec.datasets import make_synthetic
+    from mathrec.simulate import simulate_feedback_loop
+
+    data, truth = make_synthetic(50, 30, 300, random_state=0)
+    with pytest.raises(ValueError, match=msg):
+        simulate_feedback_loop(data, truth, n_rounds=1, random_state=0, **kw)

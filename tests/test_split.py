@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mathrec.data import Interactions
+from mathrec.data import Interactions, as_interactions
 from mathrec.split import (
     Split,
     kfold,
@@ -264,3 +264,43 @@ def test_temporal_needs_timestamps_in_interactions():
     X = Interactions.from_frame(pd.DataFrame({"user": [1, 2], "item": [1, 1], "rating": [1.0, 2.0]}))
     with pytest.raises(ValueError, match="needs timestamps"):
         temporal_split(X)
+
+
+# ------------------------------------------------------------ bad cutoffs and empty parts
+TOY12 = pd.DataFrame({"user": [1, 1, 1, 2, 2, 3, 3, 3, 4, 4, 5, 5],
+                      "item": [10, 20, 30, 10, 40, 20, 30, 50, 10, 50, 40, 60],
+                      "rating": [5., 3, 4, 4, 2, 1, 5, 3, 2, 4, 3, 5]})
+
+
+@pytest.mark.parametrize("cutoff", ["2020-01-01", pd.Timestamp("2020-01-01"), b"5"])
+def test_temporal_split_numeric_times_refuse_a_date_cutoff(cutoff):
+    with pytest.raises(TypeError, match="cutoff must be a number, like the timestamps in column 'timestamp'"):
+        temporal_split(TOY12.assign(timestamp=range(12)), cutoff=cutoff)
+
+
+def test_temporal_split_numeric_times_refuse_a_nan_cutoff():
+    with pytest.raises(ValueError, match="cutoff must be a finite real number; got nan"):
+        temporal_split(TOY12.assign(timestamp=range(12)), cutoff=float("nan"))
+
+
+@pytest.mark.parametrize("cutoff", ["garbage", float("nan")])
+def test_temporal_split_datetime_times_refuse_a_bad_cutoff(cutoff):
+    df = TOY12.assign(timestamp=pd.date_range("2020-01-01", periods=12, freq="D"))
+    with pytest.raises(ValueError, match="cutoff must be a date or time"):
+        temporal_split(df, cutoff=cutoff)
+    assert len(temporal_split(df, cutoff="2020-01-10", cold="keep").test) == 3
+
+
+def test_split_of_interactions_with_an_empty_test_part_is_interactions():
+    X = as_interactions(TOY12.iloc[:2])
+    s = random_split(X, 0.5, random_state=0)
+    assert s.n_dropped == 1
+    assert isinstance(s.train, Interactions) and isinstance(s.test, Interactions)
+    assert s.test.n_ratings == 0 and len(s.test) == 0
+    assert s.test.to_frame().columns.tolist() == ["user", "item", "rating"]
+
+
+def test_split_repeated_column_name():
+    df = pd.concat([TOY12, TOY12[["user"]]], axis=1)
+    with pytest.raises(ValueError, match="ratings has 2 columns named 'user'"):
+        random_split(df, 0.5, random_state=0)

@@ -291,7 +291,10 @@ def test_user_groups_and_explanations(ml, lists):
     rec = pd.Series([recall_at_k(L[u], relevant[u], 10) for u in users], index=users)
     prec = pd.Series([precision_at_k(L[u], relevant[u], 10) for u in users], index=users)
     r_t, p_t = rec.groupby(third, observed=True).mean().round(4), prec.groupby(third, observed=True).mean().round(4)
-    assert (r_t["mainstream"], r_t["niche"], p_t["niche"]) == (0.3258, 0.0982, 0.1688)
+    # PureSVD's lists come from ARPACK, whose last digits vary between SciPy releases
+    # (Python 3.10's SciPy 1.15 moves these means by up to 0.0015)
+    assert (r_t["mainstream"], r_t["niche"], p_t["niche"]) == pytest.approx(
+        (0.3258, 0.0982, 0.1688), abs=3e-3)
     assert p_t.idxmin() == "niche"
     r_a, p_a = rec.groupby(activity, observed=True).mean(), prec.groupby(activity, observed=True).mean()
     assert r_a.is_monotonic_decreasing and p_a.is_monotonic_increasing  # the metrics disagree
