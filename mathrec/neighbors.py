@@ -39,6 +39,7 @@ __all__ = ["UserKNN", "ItemKNN"]
 _SIMILARITIES = CORATED_KINDS
 _CENTERINGS = ("none", "mean", "baseline")
 _TIE_DECIMALS = 12  # similarities equal to 12 decimals are ranked as ties
+_FEW_USERS = 32  # item-based recommend for fewer users than this goes user by user
 
 
 # ----------------------------------------------------------------------------
@@ -688,7 +689,10 @@ class _NeighbourhoodCF(RecommenderMixin):
         kern = _knn_kernels()
         n_items = self.interactions_.n_items
         items = np.arange(n_items, dtype=np.intp)
-        if kern is None:  # pragma: no cover - without numba: the prediction path, user by user
+        # item-based, the slabs cost one pass over every co-rated item pair
+        # whatever the block; for a few users the prediction path is cheaper
+        few = not self._user_based and u.size < _FEW_USERS
+        if kern is None or few:  # the prediction path, user by user
             out = np.empty((u.size, n_items))
             for row, a in enumerate(u):
                 users = np.full(n_items, a, dtype=np.intp)

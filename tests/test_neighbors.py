@@ -537,8 +537,9 @@ def test_movielens_small_k_chapter3(movielens_split):
     {"k": 4, "similarity": "jaccard", "min_support": 2, "shrinkage": 2.0},
     {"k": 40, "similarity": "pearson_baseline", "clip": False},
 ])
-def test_recommend_scores_are_the_predictions(cls, params):
+def test_recommend_scores_are_the_predictions(cls, params, monkeypatch):
     """The blocked top-N kernel scores every item as predict does (ties: earlier rating)."""
+    monkeypatch.setattr(mathrec.neighbors, "_FEW_USERS", 0)  # the kernels even for a few users
     for seed, halves in ((0, True), (4, False)):
         df = _random_ratings(seed, n_users=14, n_items=11, density=0.45, halves=halves)
         m = cls(recommend_by="rating", **params).fit(df)
