@@ -59,7 +59,7 @@ _LAZY_NAMES = {
     "leave_last_out": "split",
     "temporal_split": "split",
     "kfold": "split",
-    "gini": "simulate",
+    "gini": "metrics",
     "simulate_feedback_loop": "simulate",
     # chapter 3: neighbourhood methods, baselines, evaluation
     "UserKNN": "neighbors",

@@ -28,7 +28,7 @@ import scipy.sparse as sp
 
 from mathrec._base import check_positive_int
 from mathrec._validation import check_id_list
-from mathrec.simulate import gini
+from mathrec.metrics import gini
 
 __all__ = [
     "average_popularity",

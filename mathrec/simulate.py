@@ -21,6 +21,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from mathrec._validation import check_real, check_unique_columns
+from mathrec.metrics import gini  # re-exported: the feedback loop measures exposure with it
 
 __all__ = [
     "SimulationResult",
@@ -29,67 +30,6 @@ __all__ = [
     "simulate_feedback_loop",
     "RECOMMENDERS",
 ]
-
-
-def gini(x) -> float:
-    """Gini coefficient of non-negative amounts (e.g. how often each item was shown).
-
-    Parameters
-    ----------
-    x : array_like, 1-d, non-negative
-        One amount per member of the population (items with zero exposure
-        included: leaving them out understates the inequality).
-
-    Returns
-    -------
-    float
-        In $[0, 1 - 1/n]$: 0 when all amounts are equal, $1 - 1/n$ when one
-        member has everything.  Defined as 0 when all amounts are 0.
-
-    Raises
-    ------
-    ValueError
-        If ``x`` is empty, not 1-d, or holds negative, NaN or infinite values.
-
-    Notes
-    -----
-    The Gini coefficient is half the relative mean absolute difference,
-
-    $$G = \\frac{\\sum_{i=1}^n \\sum_{j=1}^n |x_i - x_j|}{2 n^2 \\bar x},$$
-
-    computed in $O(n \\log n)$ from the sorted amounts
-    $x_{(1)} \\le \\dots \\le x_{(n)}$ as
-
-    $$G = \\frac{2 \\sum_{k=1}^n k\\, x_{(k)}}{n \\sum_{k=1}^n x_{(k)}} - \\frac{n + 1}{n}.$$
-
-    It equals twice the area between the Lorenz curve and the diagonal
-    (population form, without the $n / (n - 1)$ small-sample correction).
-
-    Examples
-    --------
-    >>> gini([1, 1, 1, 1])
-    0.0
-    >>> gini([0, 0, 0, 1])
-    0.75
-    >>> gini([1, 2, 3, 4])
-    0.25
-    """
-    a = np.asarray(x, dtype=np.float64)
-    if a.ndim != 1 or a.size == 0:
-        raise ValueError(f"x must be a non-empty 1-d array; got shape {a.shape}")
-    if not np.isfinite(a).all() or (a < 0).any():
-        bad = a[~np.isfinite(a) | (a < 0)]
-        raise ValueError(f"x must hold finite non-negative amounts; got {bad[:5].tolist()}")
-    top = a.max()
-    if top == 0:
-        return 0.0
-    n = a.size
-    if top > 2.0 ** 400 or top < 2.0 ** -400:  # sums of huge (tiny) amounts overflow (underflow)
-        a = np.ldexp(a, -int(np.frexp(top)[1]))  # exact, and G is scale-free
-    total = a.sum()
-    s = np.sort(a)
-    g = 2.0 * np.dot(np.arange(1, n + 1), s) / (n * total) - (n + 1) / n
-    return float(max(g, 0.0))
 
 
 def _whole_ids(ratings, column):

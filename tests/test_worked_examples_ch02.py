@@ -152,15 +152,21 @@ def test_popularity_below_random_over_seeds_and_worlds(chapter_world):
 
 
 def test_literalinclude_of_gini_skips_exactly_the_docstring():
-    """Chapter 2 shows `gini` with ``:pyobject: gini`` and ``:lines: 1,44-``."""
+    """Chapter 2 shows `gini` from ``metrics.py`` with ``:pyobject: gini`` and ``:lines: 1,47-``."""
     import inspect
+    import json
+    from pathlib import Path
 
-    from mathrec import simulate
+    from mathrec import metrics, simulate
 
-    lines = inspect.getsource(simulate.gini).splitlines()
+    assert simulate.gini is metrics.gini
+    lines = inspect.getsource(metrics.gini).splitlines()
     assert lines[0].startswith("def gini(")
-    assert lines[1].strip().startswith('"""') and lines[42].strip() == '"""'
-    assert lines[43].strip().startswith("a = np.asarray(x")
+    assert lines[1].strip().startswith('"""') and lines[45].strip() == '"""'
+    assert lines[46].strip().startswith("a = np.asarray(x")
+    nb = Path(__file__).resolve().parents[1] / "notebooks" / "ch02_data_and_feedback_loop.ipynb"
+    text = "".join("".join(c["source"]) for c in json.loads(nb.read_text())["cells"])
+    assert "literalinclude} ../mathrec/metrics.py\n:pyobject: gini\n:lines: 1,47-" in text
 
 
 @needs_copy
