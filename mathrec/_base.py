@@ -495,8 +495,8 @@ class RecommenderMixin(ParamsMixin):
         n = check_positive_int(n, "n")
         inter = self.interactions_
         many = isinstance(user, (list, np.ndarray, pd.Series, pd.Index))
-        if many and np.ndim(user) != 1:
-            raise ValueError(f"user must be one id or a 1-D sequence of ids; got {np.ndim(user)} dimensions")
+        if isinstance(user, np.ndarray) and user.ndim != 1:
+            raise ValueError(f"user must be one id or a 1-D sequence of ids; got {user.ndim} dimensions")
         ids = (user.to_numpy() if isinstance(user, (pd.Series, pd.Index)) else user) if many else [user]
         uidx = np.asarray(inter.user_index(ids), dtype=np.intp).reshape(-1)
         items, scores, counts = self._top_n(uidx, n, exclude_seen)

@@ -327,7 +327,7 @@ def test_unhashable_user_id_gets_a_clear_error(query):
 
     for model in (ItemKNN().fit(TOY), ALS(n_factors=2, random_state=0).fit(TOY)):
         with pytest.raises(TypeError, match="a user id must be hashable"):
-            model.recommend(query)
+            model.recommend([query])  # a list of ids is many users; an unhashable one is refused
 
 
 def test_tuple_ids_stay_single_ids():

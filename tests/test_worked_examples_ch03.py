@@ -43,7 +43,7 @@ def test_pearson_on_two_corated_items_and_its_shrinkage():
 
 
 def test_item_without_ratings_falls_back_to_the_global_mean():
-    model = ItemKNN(k=40, similarity="adjusted_cosine", centering="mean").fit(TOY)
+    model = ItemKNN(k=40, similarity="adjusted_cosine", centering="mean", shrinkage=0).fit(TOY)
     est, det = model.predict(["cy"], ["new film"], unknown="fallback", return_details=True)
     assert est[0] == pytest.approx(3.5) and bool(det["was_impossible"].iloc[0])
 
@@ -171,7 +171,7 @@ def test_rarely_rated_items_hurt_item_knn_most():
         "bias model": BaselineOnly().fit(tr).predict(u, i, unknown="fallback"),
         "UserKNN": UserKNN(k=40, similarity="pearson", centering="mean").fit(tr).predict(
             u, i, unknown="fallback"),
-        "ItemKNN": ItemKNN(k=40, similarity="adjusted_cosine", centering="mean").fit(tr).predict(
+        "ItemKNN": ItemKNN(k=40, similarity="adjusted_cosine", centering="mean", shrinkage=0).fit(tr).predict(
             u, i, unknown="fallback"),
     }
     got = {k: rmse(y, v) for k, v in got.items()}
