@@ -72,6 +72,8 @@ _LAZY_NAMES = {
     "BiasedMF": "factorization",
     "ALS": "factorization",
     "ImplicitALS": "factorization",
+    "BPR": "ranking",
+    "EASE": "ranking",
     # chapter 8: real-time (incremental) updates
     "fold_in_users": "incremental",
     "IncrementalALS": "incremental",

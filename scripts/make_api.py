@@ -48,6 +48,7 @@ MODULES: dict[str, tuple[str, int | None]] = {
     "baselines": ("Baselines", 3),
     "neighbors": ("Neighbourhood models (user- and item-based CF)", 3),
     "factorization": ("Matrix factorisation", 3),
+    "ranking": ("Learning to rank from implicit feedback", 3),
     "split": ("Train/test splits", 5),
     "metrics": ("Accuracy and ranking metrics", 5),
     "evaluation": ("Evaluation protocols", 5),
