@@ -149,20 +149,31 @@ def _uniform_ints(rng, n, high):
     return np.minimum((rng.random(n) * high).astype(np.int64), high - 1)
 
 
-def _sample_triples(rng, pos_users, pos_items, keys, n_items, n_samples):
-    r"""``n_samples`` triples $(u, i, j)$: $(u, i)$ uniform over the positives,
-    $j$ uniform over the items that are not positives of $u$ (rejection sampling).
+def _sample_triples(rng, pos_users, pos_items, keys, n_items, n_samples, sampling="uniform"):
+    r"""``n_samples`` triples $(u, i, j)$, $(u, i)$ uniform over the positives.
 
+    ``sampling="uniform"``: $j$ uniform over the items that are not positives
+    of $u$ (rejection sampling).  ``"popularity"``: $j$ is the item of a
+    uniformly drawn positive interaction (so in proportion to its number of
+    positives), and a triple whose $j$ is a positive of $u$ is dropped.
     ``keys`` are the sorted codes ``u * n_items + i`` of all positives.
     """
     t = _uniform_ints(rng, n_samples, len(pos_users))
     users, pos = pos_users[t], pos_items[t]
+
+    def clashes(rows, neg):
+        code = users[rows] * n_items + neg[rows]
+        at = np.minimum(np.searchsorted(keys, code), len(keys) - 1)
+        return keys[at] == code
+
+    if sampling == "popularity":
+        neg = pos_items[_uniform_ints(rng, n_samples, len(pos_items))]
+        keep = ~clashes(np.arange(n_samples), neg)
+        return users[keep], pos[keep], neg[keep]
     neg = _uniform_ints(rng, n_samples, n_items)
     redo = np.arange(n_samples)
     while redo.size:
-        code = users[redo] * n_items + neg[redo]
-        at = np.minimum(np.searchsorted(keys, code), len(keys) - 1)
-        redo = redo[keys[at] == code]
+        redo = redo[clashes(redo, neg)]
         neg[redo] = _uniform_ints(rng, redo.size, n_items)
     return users, pos, neg
 
@@ -175,15 +186,20 @@ class BPR(_FactorModel):
     ----------
     n_factors : int, default 64
         Number of latent factors $k$.
-    n_epochs : int, default 30
+    n_epochs : int, default 100
         Number of passes; each pass draws as many triples $(u, i, j)$ as there
         are positive interactions.
     learning_rate : float, default 0.05
         SGD step $\eta$.
-    regularization : float, default 0.0025
+    regularization : float, default 0.01
         L2 penalty $\lambda$ on the parameters a triple touches.
     item_bias : bool, default True
         Learn an item bias $b_i$ (a popularity term); False fixes $b_i = 0$.
+    sampling : {"uniform", "popularity"}, default "uniform"
+        How the negative item $j$ is drawn: uniformly from the items the user
+        has not touched (Rendle et al.), or from the positive interactions of
+        all users, i.e. in proportion to the item's popularity, dropping the
+        triple when the user touched $j$ (``implicit``'s sampler).
     min_rating : float or None, default None
         An interaction is positive when its rating is $\ge$ ``min_rating``;
         None (the default) treats every observed interaction as positive.
@@ -254,7 +270,9 @@ class BPR(_FactorModel):
     $(u, i)$ uniformly (with replacement) from the positive interactions and
     $j$ uniformly from the items that are not positives of $u$ (rejection
     sampling).  A user who touched every item has no negative item and
-    takes no part.
+    takes no part.  ``sampling="popularity"`` draws $j$ as ``implicit``
+    does, which makes popular items negatives more often and so pushes them
+    down the lists.
 
     The loop is sequential, so it is compiled with numba when available
     (a NumPy fallback runs the same updates more slowly).
@@ -281,13 +299,15 @@ class BPR(_FactorModel):
     True
     """
 
-    def __init__(self, n_factors=64, n_epochs=30, learning_rate=0.05, regularization=0.0025, *,
-                 item_bias=True, min_rating=None, init_std_dev=0.1, random_state=None):
+    def __init__(self, n_factors=64, n_epochs=100, learning_rate=0.05, regularization=0.01, *,
+                 item_bias=True, sampling="uniform", min_rating=None, init_std_dev=0.1,
+                 random_state=None):
         self.n_factors = n_factors
         self.n_epochs = n_epochs
         self.learning_rate = learning_rate
         self.regularization = regularization
         self.item_bias = item_bias
+        self.sampling = sampling
         self.min_rating = min_rating
         self.init_std_dev = init_std_dev
         self.random_state = random_state
@@ -310,6 +330,8 @@ class BPR(_FactorModel):
         init_std = _check_float(self.init_std_dev, "init_std_dev", strict=True)
         if not isinstance(self.item_bias, (bool, np.bool_)):
             raise TypeError(f"item_bias must be True or False; got {self.item_bias!r}")
+        if self.sampling not in ("uniform", "popularity"):
+            raise ValueError(f"sampling must be 'uniform' or 'popularity'; got {self.sampling!r}")
         min_rating = _check_min_rating(self.min_rating)
         rng = check_random_state(self.random_state)
         inter = self._start_fit(ratings)
@@ -336,14 +358,15 @@ class BPR(_FactorModel):
             if pu_s.size == 0:
                 rows.append((epoch, np.nan))
                 continue
-            users, pos, neg = _sample_triples(rng, pu_s, pi_s, keys, n_i, pu_s.size)
+            users, pos, neg = _sample_triples(rng, pu_s, pi_s, keys, n_i, pu_s.size,
+                                              self.sampling)
             total = epoch_fn(users, pos, neg, P, Q, b, lr, reg, use_bias)
             _check_diverged("BPR", epoch, total, (P, Q, b),
                             f"learning_rate={lr!r} is too large for regularization={reg!r} "
                             "(each step multiplies a parameter by 1 - learning_rate * "
                             "regularization, which must stay in (0, 1)): lower learning_rate "
                             "(the default is 0.05)")
-            rows.append((epoch, total / users.size))
+            rows.append((epoch, total / max(users.size, 1)))
         P[counts == 0] = 0.0
         self.user_factors_ = P
         self.item_factors_ = Q
