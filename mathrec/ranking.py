@@ -469,11 +469,13 @@ class EASE(RecommenderMixin):
     The score of item $i$ for user $u$ is $\hat x_{ui} = \sum_j x_{uj} B_{ji}$.
 
     Memory: $G$, $P$ and $B$ are dense $n \times n$ matrices of float64,
-    $8 n^2$ bytes each (for $n = 9{,}724$ items of ml-latest-small, 756 MB;
-    for the 26,744 items of ml-20m, 5.7 GB).  ``fit`` builds $G$ in column
-    blocks from the sparse $X$ (never densifying $X$), inverts it in place,
-    and turns $P$ into $B$ in place, so it peaks at about two such matrices
-    ($16 n^2$ bytes, the inverse's workspace included).  Beyond the budget,
+    $8 n^2$ bytes each (for the $n = 9{,}724$ items of ml-latest-small,
+    756 MB; for the 26,744 items of ml-20m, 5.7 GB).  ``fit`` builds $G$ in
+    column blocks from the sparse $X$ (never densifying $X$), inverts it in
+    place (LAPACK's LU, ``scipy.linalg.inv(..., overwrite_a=True)``) and turns
+    $P$ into $B$ in place, so all three share one buffer of $8 n^2$ bytes;
+    the rest (the sparse $X$, one column block of at most 32 MiB) is small
+    beside it.  Beyond the budget,
     keep the items with enough interactions (the rest are rarely
     recommended anyway), or use a factor model (:class:`BPR`,
     :class:`mathrec.factorization.ImplicitALS`), whose memory grows as
@@ -520,7 +522,7 @@ class EASE(RecommenderMixin):
             raise ValueError(
                 f"EASE needs a dense item-item matrix of n_items**2 * 8 = {n_items}**2 * 8 = "
                 f"{_format_bytes(need)}, more than max_memory={budget!r} "
-                f"({_format_bytes(int(budget))}); fitting peaks at about twice that. Keep "
+                f"({_format_bytes(int(budget))}). Keep "
                 "fewer items (those with the most interactions), use a factor model "
                 "(BPR, ImplicitALS), or raise max_memory if the machine has the memory"
             )
@@ -548,7 +550,8 @@ class EASE(RecommenderMixin):
         XT = X.T.tocsr()
         # G = X^T X, dense, built in column blocks so that X is never dense
         G = np.empty((n, n))
-        step = max(1, _CHUNK_FLOATS // max(1, inter.n_users))
+        # a block of X (n_users x step) and its product (n_items x step) fit the chunk
+        step = max(1, _CHUNK_FLOATS // max(1, inter.n_users, n))
         for a in range(0, n, step):
             c = min(a + step, n)
             G[:, a:c] = XT @ Xc[:, a:c].toarray()

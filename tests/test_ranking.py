@@ -104,6 +104,30 @@ def test_ease_refuses_more_items_than_max_memory_allows(binary):
             EASE(max_memory=bad).fit(df)
 
 
+def test_ease_fit_holds_one_item_item_matrix(monkeypatch):
+    """G, P and B share one n x n buffer and G is built in small column blocks:
+    the fit's peak is about 8 n^2 bytes."""
+    import tracemalloc
+
+    import mathrec.ranking
+
+    monkeypatch.setattr(mathrec.ranking, "_CHUNK_FLOATS", 16_000)   # blocks of 20 columns
+    rng = np.random.default_rng(4)
+    n_users, n_items = 50, 800
+    df = pd.DataFrame({"user": rng.integers(0, n_users, 4000),
+                       "item": rng.permutation(np.arange(4000) % n_items),
+                       "rating": 1.0}).drop_duplicates(["user", "item"])
+    matrix = 8 * n_items**2
+    tracemalloc.start()
+    try:
+        model = EASE(regularization=10.0).fit(df)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert model.weights_.nbytes == matrix
+    assert peak < 1.25 * matrix, peak / matrix
+
+
 def test_ease_min_rating_keeps_only_positive_cells(binary):
     ratings = np.random.default_rng(2).integers(1, 6, size=binary.shape).astype(float)
     df = _frame(binary, ratings)
