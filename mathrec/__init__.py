@@ -76,6 +76,8 @@ _LAZY_NAMES = {
     "GMF": "neural",
     "MLP": "neural",
     "NeuMF": "neural",
+    "BPR": "ranking",
+    "EASE": "ranking",
     # chapter 8: real-time (incremental) updates
     "fold_in_users": "incremental",
     "IncrementalALS": "incremental",
