@@ -76,6 +76,7 @@ _LAZY_NAMES = {
     "GMF": "neural",
     "MLP": "neural",
     "NeuMF": "neural",
+    # learning to rank from implicit feedback
     "BPR": "ranking",
     "EASE": "ranking",
     # chapter 8: real-time (incremental) updates
