@@ -76,6 +76,9 @@ _LAZY_NAMES = {
     "GMF": "neural",
     "MLP": "neural",
     "NeuMF": "neural",
+    # learning to rank from implicit feedback
+    "BPR": "ranking",
+    "EASE": "ranking",
     # chapter 8: real-time (incremental) updates
     "fold_in_users": "incremental",
     "IncrementalALS": "incremental",

@@ -49,6 +49,7 @@ MODULES: dict[str, tuple[str, int | None]] = {
     "neighbors": ("Neighbourhood models (user- and item-based CF)", 3),
     "factorization": ("Matrix factorisation", 3),
     "neural": ("Neural recommenders", 3),
+    "ranking": ("Learning to rank from implicit feedback", 3),
     "split": ("Train/test splits", 5),
     "metrics": ("Accuracy and ranking metrics", 5),
     "evaluation": ("Evaluation protocols", 5),

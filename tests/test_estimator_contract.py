@@ -43,6 +43,8 @@ from sklearn.utils.validation import check_is_fitted
 import mathrec
 from mathrec import (
     ALS,
+    BPR,
+    EASE,
     BaselineOnly,
     BiasedMF,
     ImplicitALS,
@@ -112,6 +114,12 @@ RECOMMENDERS = [
          random=True,
          bad_params={"alpha": -1.0, "regularization": float("nan"), "init_scale": 0.0,
                      "cg_steps": 0}),
+    Spec("BPR", lambda: BPR(n_factors=3, n_epochs=3, random_state=0), random=True,
+         bad_params={"n_factors": 0, "learning_rate": 0.0, "regularization": -1.0,
+                     "item_bias": "yes", "min_rating": float("nan"), "init_std_dev": 0.0}),
+    Spec("EASE", lambda: EASE(regularization=10.0),
+         bad_params={"regularization": 0.0, "binary": 1, "min_rating": "4",
+                     "max_memory": 1000}),
     Spec("OnlineMF", lambda: OnlineMF(n_factors=3, n_epochs=3, random_state=0), random=True,
          bad_params={"lr_all": float("inf"), "init_std_dev": -1.0}),
     Spec("IncrementalALS", lambda: IncrementalALS(_ALS_BASE),
