@@ -8,13 +8,13 @@ catalogue coverage), and returns one tidy table.  Chapters 3 and 5 use it.
 
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 import pandas as pd
 
 from mathrec import metrics
 from mathrec._base import RecommenderMixin, check_positive_int
+from mathrec._validation import check_real
 from mathrec.data import as_interactions
 
 __all__ = ["evaluate"]
@@ -99,12 +99,13 @@ def evaluate(model, train, test, k=10, relevance_threshold=4.0, *, fit=True,
     6   coverage@k  1  0.333  1
     """
     k = check_positive_int(k, "k")
-    if isinstance(relevance_threshold, bool) or not isinstance(relevance_threshold, numbers.Real):
-        raise ValueError(f"relevance_threshold must be a number, got {relevance_threshold!r}")
+    relevance_threshold = check_real(relevance_threshold, "relevance_threshold")
     train_i = as_interactions(train)
     test_df = as_interactions(test).to_frame()
     if fit:
         model.fit(train_i)
+    elif hasattr(model, "_check_fitted"):
+        model._check_fitted()  # NotFittedError, not an AttributeError on interactions_
     inter = model.interactions_
     rows = []
 

@@ -52,7 +52,7 @@ def test_users_argument_and_errors():
         evaluate(Popularity(), TRAIN, TEST, users=[4])
     with pytest.raises(ValueError, match="k must be"):
         evaluate(Popularity(), TRAIN, TEST, k=0)
-    with pytest.raises(ValueError, match="relevance_threshold"):
+    with pytest.raises(TypeError, match="relevance_threshold"):
         evaluate(Popularity(), TRAIN, TEST, relevance_threshold="4")
 
 
@@ -62,3 +62,15 @@ def test_fit_false_uses_the_given_model():
     b = evaluate(Popularity(), TRAIN, TEST, k=2)
     pd.testing.assert_frame_equal(a, b)
     assert np.isfinite(a["value"]).all()
+
+
+def test_evaluate_refuses_nan_threshold_and_unfitted_models():
+    import mathrec
+    from mathrec import ItemKNN, evaluate, make_synthetic
+
+    df, _ = make_synthetic(40, 30, 400, random_state=0)
+    train, test = df.iloc[:300], df.iloc[300:]
+    with pytest.raises(ValueError, match="relevance_threshold"):
+        evaluate(ItemKNN(), train, test, relevance_threshold=float("nan"))
+    with pytest.raises(mathrec.NotFittedError):
+        evaluate(ItemKNN(), train, test, fit=False)
