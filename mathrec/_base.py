@@ -242,7 +242,7 @@ TIE_TOLERANCE = 1e-10
 def _rank_order(scores, scale=None):
     """Positions of ``scores`` from best to worst; ties go to the lower position.
 
-    Two scores that differ by less than :data:`TIE_TOLERANCE` times ``scale``
+    Two scores that differ by less than ``TIE_TOLERANCE`` times ``scale``
     (default: the largest magnitude in ``scores``) count as tied. Items that
     are equal in exact arithmetic (two movies rated by the same single user,
     say) get scores that differ in the last bits, and which one wins then
@@ -483,9 +483,9 @@ class RecommenderMixin(ParamsMixin):
         Notes
         -----
         Items are ranked by decreasing score; scores within
-        :data:`TIE_TOLERANCE` of the list's scale are ties, ranked by
+        ``TIE_TOLERANCE`` of the list's scale are ties, ranked by
         increasing internal item index, so the order is deterministic on
-        every machine (see :func:`_rank_order`). The scores are computed for
+        every machine (see ``_rank_order``). The scores are computed for
         blocks of users at a time (at most about
         32 MiB of scores per block), never for all users at once; in each
         block the seen items are masked through the training CSR and the top

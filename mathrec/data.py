@@ -280,7 +280,7 @@ class Interactions:
             If ``df`` is empty; a column is missing (the message lists the
             columns that exist) or its name occurs twice; a user or item id is
             missing (NaN/None); a rating is NaN, infinite, not a number or
-            larger in magnitude than :data:`MAX_ABS_RATING` (``1e100``, whose
+            larger in magnitude than ``MAX_ABS_RATING`` (``1e100``, whose
             square already nears float64's limit); a timestamp is missing or
             not a whole number; or a (user, item) pair is duplicated and
             ``duplicates="raise"``.  The message names the offending rows
@@ -523,7 +523,7 @@ def _validate_numbers(col, *, name, what, labels):
 
 
 def _check_magnitude(ratings, *, name, labels):
-    """Refuse ratings whose magnitude exceeds :data:`MAX_ABS_RATING`."""
+    """Refuse ratings whose magnitude exceeds ``MAX_ABS_RATING``."""
     big = np.abs(ratings) > MAX_ABS_RATING
     if big.any():
         where = f"in column {name!r} at rows {_show(labels[big])}" if labels is not None else f"in {name}"

@@ -8,7 +8,6 @@ catalogue coverage), and returns one tidy table.  Chapters 3 and 5 use it.
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 

@@ -54,7 +54,7 @@ _CHUNK_FLOATS = 1 << 22
 
 # --------------------------------------------------------------------- checks
 def _check_random_state(random_state):
-    """mathrec's one ``random_state`` convention (:func:`mathrec._base.check_random_state`)."""
+    """mathrec's one ``random_state`` convention (``mathrec._base.check_random_state``)."""
     return check_random_state(random_state)
 
 

@@ -197,7 +197,7 @@ def truncated_svd(R, k, *, random_state=None):
         a ``LinearOperator``).
     random_state : None, int, numpy.random.RandomState or numpy.random.Generator
         Draws ARPACK's start vector (uniform on :math:`[-1, 1]`) for sparse
-        and operator input (:func:`mathrec._base.check_random_state`). ``None``
+        and operator input (``mathrec._base.check_random_state``). ``None``
         (the default) uses a fixed start vector for sparse input. The singular
         values and, with the sign convention, the vectors do not depend on the
         start vector beyond rounding (for distinct singular values).

@@ -753,8 +753,7 @@ _DOC_PARAMS = r"""
     ----------
     k : int, default 40
         Largest number of neighbours :math:`k` that enter a prediction.
-    similarity : {{"cosine", "pearson", "adjusted_cosine", "pearson_baseline", "jaccard", \
-"msd"}}, default "cosine"
+    similarity : {{"cosine", "pearson", "adjusted_cosine", "pearson_baseline", "jaccard", "msd"}}, default "cosine"
         Similarity between two {entities}, computed on their co-rated
         {others} only by :mod:`mathrec.similarity` (the definitions of
         :func:`mathrec.similarity.similarity_matrix`; see Notes).

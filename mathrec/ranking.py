@@ -208,7 +208,7 @@ class BPR(_FactorModel):
         biases start at 0.
     random_state : None, int, RandomState or Generator, default None
         Seeds the initial factors and the sampled triples
-        (:func:`mathrec._base.check_random_state`).
+        (``mathrec._base.check_random_state``).
 
     Attributes
     ----------

@@ -598,8 +598,7 @@ def similarity_matrix(
         rating -- an explicitly stored 0 too (a rating of 0 on a 0-5 scale is a
         rating) -- and every entry that is not stored is missing. For a dense
         array, zeros are taken as missing. Duplicate stored entries are an error.
-    kind : {"cosine", "pearson", "adjusted_cosine", "pearson_baseline", "jaccard", "msd", \
-"cosine_full"}
+    kind : {"cosine", "pearson", "adjusted_cosine", "pearson_baseline", "jaccard", "msd", "cosine_full"}
         The measure; see Notes. Default ``"cosine"`` (over co-rated items).
     axis : {"users", "items"}
         Compare the rows (users, result ``n_users x n_users``) or the columns

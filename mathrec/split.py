@@ -362,7 +362,7 @@ def temporal_split(ratings, test_size=0.2, *, cutoff=None, cold="drop", user="us
         stay together); ignored when ``cutoff`` is given.
     cutoff : number or datetime-like, optional
         Rows with ``timestamp >= cutoff`` go to test. A finite number for
-        numeric timestamps (an :class:`Interactions` stores seconds since
+        numeric timestamps (an :class:`~mathrec.data.Interactions` stores seconds since
         1970), a date or time for a datetime column; anything else raises.
     cold, user, item, timestamp
         As in :func:`random_split`.
