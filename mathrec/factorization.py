@@ -1326,6 +1326,17 @@ def sgd_pass(user_idx, item_idx, ratings, mu, user_bias, item_bias, P, Q, *,
         lr, lr, lr, lr, reg, reg, reg, reg, bool(biased))
 
 
+def _solve_inputs(M, Y, name):
+    """``M`` as sorted CSR float64 and ``Y`` as a factor matrix with one row per column of ``M``."""
+    M = sp.csr_matrix(M, dtype=np.float64)
+    M.sum_duplicates()
+    M.sort_indices()
+    Y = _as_factor_matrix(Y, "Y")
+    if M.shape[1] != Y.shape[0]:
+        raise ValueError(f"{name} has {M.shape[1]} columns but Y has {Y.shape[0]} rows")
+    return M, Y
+
+
 def als_solve(R, Y, regularization, *, weighted=True):
     r"""One ALS half step: the ridge regression of every row of ``R`` on ``Y``.
 
@@ -1372,12 +1383,7 @@ def als_solve(R, Y, regularization, *, weighted=True):
     >>> als_solve(R, Y, 0.1).round(4)
     array([[ 1.1033, -0.6154]])
     """
-    R = sp.csr_matrix(R, dtype=np.float64)
-    R.sum_duplicates()
-    R.sort_indices()
-    Y = _as_factor_matrix(Y, "Y")
-    if R.shape[1] != Y.shape[0]:
-        raise ValueError(f"R has {R.shape[1]} columns but Y has {Y.shape[0]} rows")
+    R, Y = _solve_inputs(R, Y, "R")
     lam = _check_float(regularization, "regularization")
     out = np.zeros((R.shape[0], Y.shape[1]))
     with _one_blas_thread():
@@ -1433,12 +1439,7 @@ def implicit_als_solve(C, Y, regularization, *, cg_steps=3, X0=None):
     >>> implicit_als_solve(C, Y, 0.5, cg_steps=2).round(4)  # exact: (30, -12) / 41
     array([[ 0.7317, -0.2927]])
     """
-    C = sp.csr_matrix(C, dtype=np.float64)
-    C.sum_duplicates()
-    C.sort_indices()
-    Y = _as_factor_matrix(Y, "Y")
-    if C.shape[1] != Y.shape[0]:
-        raise ValueError(f"C has {C.shape[1]} columns but Y has {Y.shape[0]} rows")
+    C, Y = _solve_inputs(C, Y, "C")
     lam = _check_float(regularization, "regularization")
     steps = check_positive_int(cg_steps, "cg_steps")
     k = Y.shape[1]
