@@ -6,7 +6,10 @@ Times are wall-clock seconds; the speed-up is also given in CPU seconds of
 this process (time.process_time), which a busy machine disturbs less.
 
     MATHREC_DATA=/work/shared/data .venv/bin/python benchmarks/knn_vs_surprise.py
-    [--folds 5] [--only item|user]
+    [--folds 5] [--runs 3] [--only item|user]
+
+Every fold is run ``--runs`` times; the tables give the median over the runs
+of each time, and the speed-ups are computed from those medians.
 
 Needs the benchmark-only dependencies in benchmarks/requirements.txt.
 """
@@ -79,23 +82,28 @@ def run_fold(df, train_idx, test_idx, case):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--folds", type=int, default=5, help="how many of the 5 folds to run")
+    ap.add_argument("--runs", type=int, default=3, help="runs of every fold (median)")
     ap.add_argument("--only", choices=sorted(CASES), default=None)
     args = ap.parse_args()
     df = load_movielens()[["user", "item", "rating"]]
     kf = KFold(n_splits=5, shuffle=True, random_state=0)
     rows = []
-    for fold, (tr, te) in enumerate(kf.split(df)):
-        if fold >= args.folds:
-            break
-        for case in CASES if args.only is None else [args.only]:
-            row = run_fold(df, tr, te, case)
-            row["fold"] = fold
-            rows.append(row)
-    res = pd.DataFrame(rows)
+    for run in range(args.runs):
+        for fold, (tr, te) in enumerate(kf.split(df)):
+            if fold >= args.folds:
+                break
+            for case in CASES if args.only is None else [args.only]:
+                row = run_fold(df, tr, te, case)
+                row["fold"] = fold
+                row["run"] = run
+                rows.append(row)
+    # the median over the runs of every number of a (model, fold)
+    res = (pd.DataFrame(rows).groupby(["model", "fold"], sort=False)
+           .median(numeric_only=True).drop(columns="run").reset_index())
     pd.set_option("display.width", 200)
     pd.set_option("display.max_columns", 20)
     print(f"ml-latest-small: {len(df):,} ratings; 5-fold CV shuffled random_state=0; "
-          f"folds run: {res['fold'].nunique()}\n")
+          f"folds run: {res['fold'].nunique()}; median of {args.runs} runs\n")
     print("Per fold:")
     print(res.drop(columns=["model"]).assign(model=res["model"]).set_index(["model", "fold"])
           .round(4).to_string())

@@ -97,8 +97,8 @@ def main():
     for label, make in cases:
         model, per_iter, peak, rss = measure(make, data, args.iters)
         h = model.history_
-        last = h.train_rmse.iloc[-1] if "train_rmse" in h else h.loss.iloc[-1]
-        what = "train RMSE" if "train_rmse" in h else "loss"
+        last = h.train_rmse.iloc[-1] if "train_rmse" in h else h.objective.iloc[-1]
+        what = "train RMSE" if "train_rmse" in h else "objective"
         print(f"{label:34s} {per_iter:10.1f} {peak / gib:20.2f} GiB {rss / gib:14.2f} GiB  "
               f"{what} {last:.4f}")
 

@@ -14,6 +14,7 @@ import numbers
 import numpy as np
 import pandas as pd
 
+from mathrec._validation import check_positive_int  # noqa: F401  (re-exported)
 from mathrec.exceptions import DivergenceError, NotFittedError
 
 __all__ = [
@@ -179,45 +180,6 @@ def _id_ndim(ids, name):
     return 0
 
 
-def check_positive_int(value, name, *, minimum=1):
-    """Return ``value`` as an ``int`` after checking ``value >= minimum``.
-
-    Parameters
-    ----------
-    value : object
-        The value to check; booleans are refused.
-    name : str
-        The argument's name, used in the error message.
-    minimum : int, default 1
-        The smallest accepted value.
-
-    Returns
-    -------
-    int
-
-    Raises
-    ------
-    TypeError
-        If ``value`` is not an integer.
-    ValueError
-        If ``value < minimum``.
-
-    Examples
-    --------
-    >>> check_positive_int(10, "k")
-    10
-    >>> check_positive_int(0, "k")
-    Traceback (most recent call last):
-    ...
-    ValueError: k must be an integer >= 1, got 0
-    """
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def _one_blas_thread():
     """Limit BLAS to one thread in a ``with`` block, when threadpoolctl is installed.
 
@@ -358,6 +320,10 @@ class RecommenderMixin(ParamsMixin):
     #: cosines), which :func:`mathrec.evaluate` never scores by RMSE.
     predicts_ratings = False
 
+    #: Scores that ``recommend`` asks ``_score_block`` for at once (float64
+    #: numbers); a model whose block has a large fixed cost raises it.
+    _score_block_floats = _SCORE_BLOCK_FLOATS
+
     def _check_fitted(self):
         if not self.__sklearn_is_fitted__():
             raise NotFittedError(
@@ -367,6 +333,32 @@ class RecommenderMixin(ParamsMixin):
     def __sklearn_is_fitted__(self):
         """scikit-learn's ``check_is_fitted`` asks this: has ``fit`` run?"""
         return hasattr(self, "interactions_")
+
+    def _pair_indices(self, users, items, unknown="raise"):
+        """The one id mapping of ``predict``: caller ids to internal indices.
+
+        ``users, items`` are one pair of scalar ids or two 1-D sequences
+        (:func:`check_pairs`). With ``unknown="raise"`` an id unseen in ``fit``
+        raises ``UnknownUserError`` / ``UnknownItemError`` (both ``KeyError``);
+        with ``"fallback"`` it maps to -1, for the model's fallback.
+
+        Returns
+        -------
+        u, i : numpy.ndarray of intp
+        scalar : bool
+            True when one pair of scalars was given.
+        """
+        self._check_fitted()
+        if unknown not in ("raise", "fallback"):
+            raise ValueError(f"unknown must be 'raise' or 'fallback', got {unknown!r}")
+        users, items, scalar = check_pairs(users, items)
+        if len(users) == 0:
+            return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp), scalar
+        inter = self.interactions_
+        strict = unknown == "raise"
+        u = np.asarray(inter.user_index(users, strict=strict), dtype=np.intp)
+        i = np.asarray(inter.item_index(items, strict=strict), dtype=np.intp)
+        return u, i, scalar
 
     def _score_items(self, user_index):  # pragma: no cover - interface
         raise NotImplementedError
@@ -399,7 +391,7 @@ class RecommenderMixin(ParamsMixin):
         inter = self.interactions_
         n_items = inter.n_items
         csr = self._train_csr() if exclude_seen else None
-        step = max(1, _SCORE_BLOCK_FLOATS // max(n_items, 1))
+        step = max(1, self._score_block_floats // max(n_items, 1))
         kth = min(n, n_items) - 1
         items, scores, counts = [], [], []
         for start in range(0, len(user_indices), step):

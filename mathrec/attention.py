@@ -31,11 +31,11 @@ at 0.
 
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 
 from mathrec._base import NotFittedError, ParamsMixin, check_positive_int
+from mathrec._validation import check_choice, check_real
 
 __all__ = [
     "dcg_discount",
@@ -82,9 +82,7 @@ def _probabilities(x, name, *, ndim=(1,), positive=False):
 
 
 def _model(model):
-    if model not in CLICK_MODELS:
-        raise ValueError(f"model must be one of {CLICK_MODELS}, got {model!r}")
-    return model
+    return check_choice(model, "model", CLICK_MODELS)
 
 
 def _rng(random_state):
@@ -641,8 +639,7 @@ class PositionBasedModel(ParamsMixin):
         self
         """
         max_iter = check_positive_int(self.max_iter, "max_iter")
-        if not isinstance(self.tol, numbers.Real) or not self.tol >= 0:
-            raise ValueError(f"tol must be a number >= 0, got {self.tol!r}")
+        check_real(self.tol, "tol", low=0)
         rk, c = _log(rankings, clicks, n_items)
         n = _n_items(rk, n_items)
         if n <= rk.max():

@@ -9,20 +9,17 @@ chapter 5 uses them in the corrected project pipeline.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from mathrec._base import RecommenderMixin, check_pairs, check_positive_int
+from mathrec._base import RecommenderMixin, check_positive_int
+from mathrec._validation import check_real
 from mathrec.data import as_interactions
 
 __all__ = ["Popularity", "BaselineOnly"]
 
 
 def _check_nonneg(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
+    return check_real(value, name, low=0)
 
 
 class Popularity(RecommenderMixin):
@@ -72,10 +69,8 @@ class Popularity(RecommenderMixin):
         if self.min_rating is None:
             w = np.ones(inter.n_ratings)
         else:
-            m = self.min_rating
-            if isinstance(m, bool) or not isinstance(m, numbers.Real) or not np.isfinite(m):
-                raise ValueError(f"min_rating must be a finite number or None, got {m!r}")
-            w = (inter.ratings >= self.min_rating).astype(float)
+            m = check_real(self.min_rating, "min_rating", allow_none=True)
+            w = (inter.ratings >= m).astype(float)
         self.interactions_ = inter
         self.counts_ = np.bincount(inter.item_idx, weights=w, minlength=inter.n_items)
         return self
@@ -117,7 +112,17 @@ class BaselineOnly(RecommenderMixin):
               b_u \leftarrow \frac{\sum_{i \in I_u} (r_{ui} - \mu - b_i)}
               {\lambda_u + |I_u|}.
 
-    Unknown users or items get a bias of 0.  Taught in chapter 3.
+    Unknown users or items get a bias of 0.
+
+    *Lists.* ``recommend`` ranks items by :math:`b_i` (the user's bias is the
+    same for every item): the best-rated items, with their ratings shrunk
+    towards :math:`\mu` by :math:`\lambda_i`.  On a validation split of *ml-latest-small*
+    (``random_split(train, 0.2, random_state=1)`` of ``random_split(ratings,
+    0.2, random_state=0)``'s training part), ``BaselineOnly()`` has
+    precision@10 0.0549 and NDCG@10 0.0777, against 0.0881 and 0.1199 for
+    :class:`Popularity`, which ranks by how often an item is rated.
+
+    Taught in chapter 3.
 
     References
     ----------
@@ -171,7 +176,7 @@ class BaselineOnly(RecommenderMixin):
         numpy.ndarray of float
         """
         self._check_fitted()
-        u, i, scalar = _lookup_pairs(self.interactions_, users, items, unknown)
+        u, i, scalar = self._pair_indices(users, items, unknown)
         bu = np.where(u >= 0, self.user_bias_[np.maximum(u, 0)], 0.0)
         bi = np.where(i >= 0, self.item_bias_[np.maximum(i, 0)], 0.0)
         est = self.global_mean_ + bu + bi
@@ -200,20 +205,3 @@ def _fit_biases(uidx, iidx, r, n_users, n_items, reg_u, reg_i, n_epochs):
         bi = np.bincount(iidx, weights=dev - bu[uidx], minlength=n_items) / (reg_i + ci)
         bu = np.bincount(uidx, weights=dev - bi[iidx], minlength=n_users) / (reg_u + cu)
     return mu, bu, bi
-
-
-def _lookup_pairs(inter, users, items, unknown):
-    """Map caller ids to internal indices; -1 for unknown ids when unknown='fallback'.
-
-    ``users, items`` are one pair of scalar ids or two 1-D sequences
-    (:func:`mathrec._base.check_pairs`); the third value returned says which.
-    """
-    if unknown not in ("raise", "fallback"):
-        raise ValueError(f"unknown must be 'raise' or 'fallback', got {unknown!r}")
-    users, items, scalar = check_pairs(users, items)
-    strict = unknown == "raise"
-    if len(users) == 0:
-        return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp), scalar
-    u = np.asarray(inter.user_index(users, strict=strict), dtype=np.intp)
-    i = np.asarray(inter.item_index(items, strict=strict), dtype=np.intp)
-    return u, i, scalar

@@ -19,7 +19,6 @@ Taught in chapter 9 (source §9.2), notebook ``notebooks/ch09_faq.ipynb``.
 
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 import pandas as pd
@@ -29,11 +28,10 @@ from mathrec._base import (
     NotFittedError,
     ParamsMixin,
     RecommenderMixin,
-    check_pairs,
     check_positive_int,
     clone,
 )
-from mathrec._validation import check_hashable_id
+from mathrec._validation import check_choice, check_hashable_id
 from mathrec.baselines import Popularity
 from mathrec.data import Interactions, as_interactions
 
@@ -159,8 +157,7 @@ def tfidf(X, *, smooth_idf=True, sublinear_tf=False, norm="l2"):
            [1.    , 1.6931],
            [1.    , 0.    ]])
     """
-    if norm not in ("l2", None):
-        raise ValueError(f"norm must be 'l2' or None, got {norm!r}")
+    check_choice(norm, "norm", ("l2", None))
     X = sp.csr_matrix(X, dtype=np.float64, copy=True)
     if X.data.size and (not np.isfinite(X.data).all() or (X.data < 0).any()):
         raise ValueError("X must hold finite non-negative counts")
@@ -220,8 +217,10 @@ class ContentBased(RecommenderMixin):
         Weight the item features by TF-IDF (:func:`tfidf`); False uses the
         unit-normalised one-hot vectors.
     center : bool, default False
-        Weight each rated item by :math:`r_{ui} - \bar r_u` instead of
-        :math:`r_{ui}`, so that disliked items push the profile away.
+        Centre each user's ratings on that user's own mean: weight each rated
+        item by :math:`r_{ui} - \bar r_u` instead of :math:`r_{ui}`, with
+        :math:`\bar r_u` the mean of :math:`u`'s training ratings, so that
+        items rated below the user's mean push the profile away.
     feature_column : str, default "genres"
         Column of attribute lists when ``item_features`` is a DataFrame.
 
@@ -404,13 +403,9 @@ class ContentBased(RecommenderMixin):
         Unknown users raise ``UnknownUserError``; unknown items
         (in neither the ratings nor the features) raise ``UnknownItemError``.
         """
-        self._check_fitted()
-        users, items, scalar = check_pairs(users, items)
-        inter = self.interactions_
-        if len(users) == 0:
+        u, i, scalar = self._pair_indices(users, items)
+        if len(u) == 0:
             return np.empty(0)
-        u = np.asarray(inter.user_index(users), dtype=np.intp)
-        i = np.asarray(inter.item_index(items), dtype=np.intp)
         s = np.asarray(self.user_profiles_[u].multiply(self.item_features_[i]).sum(axis=1)).ravel()
         return float(s[0]) if scalar else s
 

@@ -15,7 +15,6 @@ chapter 4.
 
 from __future__ import annotations
 
-import numbers
 import warnings
 
 import numpy as np
@@ -23,7 +22,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ._base import NotFittedError, ParamsMixin, _one_blas_thread
-from ._validation import check_unique_columns
+from ._validation import check_bool, check_positive_int, check_real, check_unique_columns
 from .losses import binary_cross_entropy
 
 __all__ = [
@@ -313,15 +312,10 @@ class LogisticCTR(ParamsMixin):
         self.max_iter = max_iter
 
     def _check_params(self):
-        a = self.alpha
-        if isinstance(a, bool) or not isinstance(a, numbers.Real) or not np.isfinite(a) or a < 0:
-            raise ValueError(f"alpha must be a finite number >= 0, got {a!r}")
-        t = self.tol
-        if isinstance(t, bool) or not isinstance(t, numbers.Real) or not t > 0:
-            raise ValueError(f"tol must be a number > 0, got {t!r}")
-        m = self.max_iter
-        if isinstance(m, bool) or not isinstance(m, numbers.Integral) or m < 1:
-            raise ValueError(f"max_iter must be an integer >= 1, got {m!r}")
+        check_real(self.alpha, "alpha", low=0)
+        check_real(self.tol, "tol", low=0, closed="neither")
+        check_positive_int(self.max_iter, "max_iter")
+        check_bool(self.fit_intercept, "fit_intercept")
 
     def _objective(self, params, X, y):
         """J and its gradient at params = (w, b) (b last, present iff fit_intercept)."""
@@ -352,8 +346,10 @@ class LogisticCTR(ParamsMixin):
 
         Raises
         ------
+        TypeError
+            If a hyper-parameter has the wrong type (the message names it).
         ValueError
-            On bad ``X`` or ``y``; if a feature's magnitude exceeds ``1e100``
+            On a bad hyper-parameter value, bad ``X`` or ``y``; if a feature's magnitude exceeds ``1e100``
             (its logits overflow); or if L-BFGS cannot take a single step from
             w = 0 because the features are badly scaled
             (standardise them).
@@ -444,8 +440,7 @@ class LogisticCTR(ParamsMixin):
 # calibration
 # ----------------------------------------------------------------------------
 def _check_labels_probs(y, p, n_bins):
-    if isinstance(n_bins, bool) or not isinstance(n_bins, numbers.Integral) or n_bins < 1:
-        raise ValueError(f"n_bins must be an integer >= 1, got {n_bins!r}")
+    check_positive_int(n_bins, "n_bins")
     y = np.asarray(y, dtype=float)
     p = np.asarray(p, dtype=float)
     if y.ndim != 1 or p.shape != y.shape:
@@ -482,6 +477,8 @@ def calibration_table(y, p, n_bins=10):
 
     Raises
     ------
+    TypeError
+        If ``n_bins`` is not an integer.
     ValueError
         On shape mismatch, empty input, values outside :math:`[0, 1]` or NaN,
         or ``n_bins < 1``.

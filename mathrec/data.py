@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from mathrec._validation import check_hashable_id, check_unique_columns
+from mathrec._validation import check_choice, check_hashable_id, check_unique_columns
 
 __all__ = [
     "Interactions",
@@ -304,8 +304,7 @@ class Interactions:
             raise TypeError(
                 f"df must be a pandas DataFrame with columns user, item, rating; got {type(df).__name__}"
             )
-        if duplicates not in _DUPLICATE_POLICIES:
-            raise ValueError(f"duplicates must be one of {_DUPLICATE_POLICIES}; got {duplicates!r}")
+        check_choice(duplicates, "duplicates", _DUPLICATE_POLICIES)
         for arg, name in (("user", user), ("item", item), ("rating", rating)):
             if not isinstance(name, Hashable) or name is None:
                 raise TypeError(f"{arg} must be a column name; got {name!r}")
@@ -349,7 +348,8 @@ class Interactions:
 
         # duplicate (user, item) pairs
         key = user_codes.astype(np.int64) * len(items) + item_codes
-        if len(np.unique(key)) < len(key):
+        sorted_key = np.sort(key)
+        if (sorted_key[1:] == sorted_key[:-1]).any():
             keep, ratings, timestamps = _resolve_duplicates(
                 key, ratings, timestamps, duplicates, users, items, user_codes, item_codes, labels
             )

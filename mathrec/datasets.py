@@ -42,6 +42,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mathrec._validation import check_positive_int, check_real
+
 __all__ = [
     "DatasetIntegrityError",
     "DatasetUnavailableError",
@@ -546,12 +548,6 @@ def _rng(random_state):
     return np.random.default_rng(random_state)
 
 
-def _check_positive_int(name, value, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    return int(value)
-
-
 def make_synthetic(
     n_users: int = 1000,
     n_items: int = 1000,
@@ -666,19 +662,18 @@ def make_synthetic(
     >>> truth.true_ratings([0, 1], [5, 5]).shape
     (2,)
     """
-    n_users = _check_positive_int("n_users", n_users)
-    n_items = _check_positive_int("n_items", n_items)
-    n_factors = _check_positive_int("n_factors", n_factors)
-    n_categories = _check_positive_int("n_categories", n_categories)
+    n_users = check_positive_int(n_users, "n_users")
+    n_items = check_positive_int(n_items, "n_items")
+    n_factors = check_positive_int(n_factors, "n_factors")
+    n_categories = check_positive_int(n_categories, "n_categories")
     cells = n_users * n_items
     if n_ratings is not None and density is not None:
         raise ValueError(f"give n_ratings or density, not both; got n_ratings={n_ratings!r}, density={density!r}")
     if n_ratings is None:
         density = 0.02 if density is None else density
-        if not (isinstance(density, (int, float)) and 0 < density <= 0.5):
-            raise ValueError(f"density must lie in (0, 0.5]; got {density!r}")
+        density = check_real(density, "density", low=0, high=0.5, closed="right")
         n_ratings = max(1, int(round(density * cells)))
-    n_ratings = _check_positive_int("n_ratings", n_ratings)
+    n_ratings = check_positive_int(n_ratings, "n_ratings")
     if n_ratings > cells // 2:
         raise ValueError(
             f"n_ratings={n_ratings} exceeds half of n_users * n_items = {cells}; "
@@ -686,13 +681,11 @@ def make_synthetic(
         )
     for name, value in (("popularity_exponent", popularity_exponent), ("activity_spread", activity_spread),
                         ("mnar", mnar), ("noise", noise), ("signal", signal)):
-        if not (np.isfinite(value) and value >= 0):
-            raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
+        check_real(value, name, low=0)
     lo, hi = map(float, rating_scale)
     if not (lo < hi):
         raise ValueError(f"rating_scale must be (low, high) with low < high; got {rating_scale!r}")
-    if not (rating_step > 0):
-        raise ValueError(f"rating_step must be > 0; got {rating_step!r}")
+    check_real(rating_step, "rating_step", low=0, closed="neither")
     t0, t1 = map(int, time_span)
     if not t0 < t1:
         raise ValueError(f"time_span must be (start, end) with start < end; got {time_span!r}")

@@ -13,21 +13,22 @@ makes both measurable on lists of recommendations:
   :func:`mathrec.metrics.catalogue_coverage`;
 * re-rankers, which pick ``n`` items greedily from a longer candidate list:
   :func:`mmr` (maximal marginal relevance) and :func:`xquad` (a long-tail
-  version of xQuAD), each with a trade-off :math:`\lambda \in [0, 1]`.
+  version of xQuAD), each with a trade-off :math:`\lambda \in [0, 1]` that
+  follows its paper: ``mmr(lam=1)`` and ``xquad(diversity_weight=0)`` rank by
+  relevance alone.
 
 Taught in chapter 9 (source §9.3), notebook ``notebooks/ch09_faq.ipynb``.
 """
 
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from mathrec._base import check_positive_int
-from mathrec._validation import check_id_list
+from mathrec._validation import check_array, check_id_list, check_probability
 from mathrec.metrics import gini
 
 __all__ = [
@@ -188,9 +189,7 @@ def long_tail_items(popularity, head_fraction=0.2):
     """
     if not isinstance(popularity, pd.Series) or len(popularity) == 0:
         raise ValueError("popularity must be a non-empty pandas Series indexed by item id")
-    if isinstance(head_fraction, bool) or not isinstance(head_fraction, numbers.Real) \
-            or not 0 < head_fraction < 1:
-        raise ValueError(f"head_fraction must be a number in (0, 1), got {head_fraction!r}")
+    check_probability(head_fraction, "head_fraction", open_low=True, open_high=True)
     n_head = int(np.ceil(head_fraction * len(popularity)))
     order = np.argsort(-popularity.to_numpy(dtype=float), kind="stable")
     tail = np.ones(len(popularity), dtype=bool)
@@ -302,21 +301,12 @@ def intra_list_diversity(recommendations, features, items):
     return float(out.mean())
 
 
-def _check_lambda(lam):
-    if isinstance(lam, bool) or not isinstance(lam, numbers.Real) or not 0 <= lam <= 1:
-        raise ValueError(f"lam must be a number in [0, 1], got {lam!r}")
-    return float(lam)
+def _check_weight(value, name):
+    return check_probability(value, name)
 
 
 def _check_relevance(relevance):
-    rel = np.asarray(relevance, dtype=np.float64)
-    if rel.ndim != 1:
-        raise ValueError(f"relevance must be 1-d, got shape {rel.shape}")
-    if rel.size == 0:
-        raise ValueError("relevance is empty: there are no candidates to re-rank")
-    if not np.isfinite(rel).all():
-        raise ValueError("relevance must be finite")
-    return rel
+    return check_array(relevance, "relevance", ndim=1, purpose="there are no candidates to re-rank")
 
 
 def _best(score, rel):
@@ -345,7 +335,10 @@ def mmr(relevance, similarity, n=10, lam=0.5):
     n : int, default 10
         Length of the returned list (at most ``m``).
     lam : float in [0, 1], default 0.5
-        Weight of relevance: 1 ranks by relevance alone, 0 by novelty alone.
+        Weight of relevance, :math:`\lambda` in Carbonell & Goldstein's
+        notation: 1 ranks by relevance alone, 0 by novelty alone.  (:func:`xquad`
+        weighs the other way round: its ``diversity_weight`` is the weight of
+        the diversity term, 0 for relevance alone.)
 
     Returns
     -------
@@ -382,7 +375,7 @@ def mmr(relevance, similarity, n=10, lam=0.5):
     [0, 2, 1]
     """
     rel = _check_relevance(relevance)
-    lam = _check_lambda(lam)
+    lam = _check_weight(lam, "lam")
     n = check_positive_int(n, "n")
     m = rel.size
     S = similarity.toarray() if sp.issparse(similarity) else np.asarray(similarity, dtype=np.float64)
@@ -405,7 +398,8 @@ def mmr(relevance, similarity, n=10, lam=0.5):
     return np.array(order, dtype=np.intp)
 
 
-def xquad(relevance, is_long_tail, n=10, lam=0.5, *, tail_preference=0.5, smooth=True):
+def xquad(relevance, is_long_tail, n=10, diversity_weight=0.5, *, tail_preference=0.5,
+          smooth=True):
     r"""Long-tail re-ranking in the manner of xQuAD (Abdollahpouri, Burke & Mobasher 2019).
 
     Parameters
@@ -415,8 +409,11 @@ def xquad(relevance, is_long_tail, n=10, lam=0.5, *, tail_preference=0.5, smooth
     is_long_tail : array_like of bool, shape (m,)
         Whether each candidate is in the long tail.
     n : int, default 10
-    lam : float in [0, 1], default 0.5
-        Weight of the coverage term: 0 ranks by relevance alone.
+    diversity_weight : float in [0, 1], default 0.5
+        Weight :math:`\lambda` of the coverage (diversity) term, as in the xQuAD
+        papers: 0 ranks by relevance alone, 1 by coverage alone.  (:func:`mmr`
+        weighs the other way round: its ``lam`` is the weight of relevance,
+        1 for relevance alone.)
     tail_preference : float in [0, 1], default 0.5
         :math:`P(T \mid u)`, how much the user cares for the tail (e.g. the
         share of long-tail items among their ratings); the head gets
@@ -443,9 +440,10 @@ def xquad(relevance, is_long_tail, n=10, lam=0.5, *, tail_preference=0.5, smooth
     :math:`S` in :math:`c` (smooth; 0 for empty :math:`S`) or
     :math:`\mathbb 1[S \cap c \neq \emptyset]` (binary).  The bonus goes to
     the category the list so far under-serves, so tail items enter the list
-    as :math:`\lambda` grows.  This is the binary/smooth xQuAD of the
-    reference with its :math:`\sum_c P(c\mid u) P(i \mid c) \prod_{j \in S}
-    (1 - P(j \mid c, S))` collapsed to the two categories.  Taught in chapter 9.
+    as :math:`\lambda` (``diversity_weight``) grows.  This is the
+    binary/smooth xQuAD of the reference with its :math:`\sum_c P(c\mid u)
+    P(i \mid c) \prod_{j \in S} (1 - P(j \mid c, S))` collapsed to the two
+    categories.  Taught in chapter 9.
 
     References
     ----------
@@ -458,20 +456,19 @@ def xquad(relevance, is_long_tail, n=10, lam=0.5, *, tail_preference=0.5, smooth
 
     Examples
     --------
-    >>> xquad([1.0, 0.9, 0.8, 0.1], [False, False, False, True], n=2, lam=0.0).tolist()
+    >>> tail = [False, False, False, True]
+    >>> xquad([1.0, 0.9, 0.8, 0.1], tail, n=2, diversity_weight=0.0).tolist()
     [0, 1]
-    >>> xquad([1.0, 0.9, 0.8, 0.1], [False, False, False, True], n=2, lam=0.8).tolist()
+    >>> xquad([1.0, 0.9, 0.8, 0.1], tail, n=2, diversity_weight=0.8).tolist()
     [0, 3]
     """
     rel = _check_relevance(relevance)
-    lam = _check_lambda(lam)
+    lam = _check_weight(diversity_weight, "diversity_weight")
     n = check_positive_int(n, "n")
     tail = np.asarray(is_long_tail)
     if tail.shape != rel.shape or tail.dtype != bool:
         raise ValueError(f"is_long_tail must be a bool array of shape {rel.shape}, got {tail.dtype} {tail.shape}")
-    if isinstance(tail_preference, bool) or not isinstance(tail_preference, numbers.Real) \
-            or not 0 <= tail_preference <= 1:
-        raise ValueError(f"tail_preference must be a number in [0, 1], got {tail_preference!r}")
+    check_probability(tail_preference, "tail_preference")
     s = _minmax(rel)
     pref = np.where(tail, float(tail_preference), 1.0 - float(tail_preference))
     chosen = np.zeros(rel.size, dtype=bool)

@@ -21,7 +21,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ._base import NotFittedError, RecommenderMixin, _one_blas_thread, check_pairs
+from ._base import NotFittedError, RecommenderMixin, _one_blas_thread
+from ._kernels import rowwise_dot, sgd_kernels
+from ._validation import check_choice
 from .data import Interactions, UnknownItemError, as_interactions
 from .factorization import (
     ALS,
@@ -29,9 +31,6 @@ from .factorization import (
     _als_half_step,
     _check_diverged,
     _check_random_state,
-    _check_unknown,
-    _kernels,
-    _rowwise_dot,
 )
 
 __all__ = ["fold_in_users", "IncrementalALS", "OnlineMF"]
@@ -45,9 +44,7 @@ def _check_als(model, name="model"):
 
 
 def _check_unknown_items(unknown_items):
-    if unknown_items not in ("raise", "ignore"):
-        raise ValueError(f"unknown_items must be 'raise' or 'ignore'; got {unknown_items!r}")
-    return unknown_items
+    return check_choice(unknown_items, "unknown_items", ("raise", "ignore"))
 
 
 def _fold_in(model, ratings, unknown_items):
@@ -65,7 +62,7 @@ def _fold_in(model, ratings, unknown_items):
         raise UnknownItemError(bad, known=len(model.items_))
     mu = model.global_mean_
     lam = float(model.regularization)
-    weighted = model.reg == "weighted"
+    weighted = model.reg_mode == "weighted"
     Q = model.item_factors_
     inter = Interactions(new.users, model.items_, new.user_idx[known], item_of_rating[known],
                          new.ratings[known])
@@ -128,8 +125,8 @@ def fold_in_users(model, ratings, *, unknown_items="raise"):
     .. math:: \big(Q_{I_u}^\top Q_{I_u} + \lambda w_u I\big)\, p_u
               = Q_{I_u}^\top (r_u - \mu),
 
-    with $w_u = n_u = |I_u|$ when the model's ``reg="weighted"`` and
-    $w_u = 1$ when ``reg="plain"``, and $\mu$ the model's ``global_mean_``
+    with $w_u = n_u = |I_u|$ when the model's ``reg_mode="weighted"`` and
+    $w_u = 1$ when ``reg_mode="plain"``, and $\mu$ the model's ``global_mean_``
     (0 when it was fitted with ``center=False``).  This is exactly the user
     half step of an ALS sweep, so folding in a training user with the final
     $Q$ gives the factors one more user step would give.  The cost is
@@ -170,8 +167,8 @@ class IncrementalALS(RecommenderMixin):
     Parameters
     ----------
     model : mathrec.factorization.ALS
-        A fitted ALS model whose item factors $Q$ (and $\mu$, $\lambda$, reg
-        mode) are used as they are; it is not modified.
+        A fitted ALS model whose item factors $Q$ (and $\mu$, $\lambda$,
+        ``reg_mode``) are used as they are; it is not modified.
     unknown_items : {"raise", "ignore"}, default "raise"
         Ratings of items unseen by ``model``: raise, or skip them (see
         :func:`fold_in_users`).
@@ -270,15 +267,10 @@ class IncrementalALS(RecommenderMixin):
         -------
         float for a scalar pair, else numpy.ndarray of float
         """
-        self._check_fitted()
-        _check_unknown(unknown)
-        users, items, scalar = check_pairs(users, items)
-        strict = unknown == "raise"
-        u = np.asarray(self.interactions_.user_index(users, strict=strict), dtype=np.intp)
-        i = np.asarray(self.interactions_.item_index(items, strict=strict), dtype=np.intp)
+        u, i, scalar = self._pair_indices(users, items, unknown)
         est = np.full(len(u), self.global_mean_, dtype=float)
         both = (u >= 0) & (i >= 0)
-        est[both] += _rowwise_dot(self.user_factors_, self.item_factors_, u[both], i[both])
+        est[both] += rowwise_dot(self.user_factors_, self.item_factors_, u[both], i[both])
         if self.model.clip:
             est = np.clip(est, *self.model.rating_range_)
         return float(est[0]) if scalar else est
@@ -408,7 +400,7 @@ class OnlineMF(BiasedMF):
             order = np.argsort(new.timestamps, kind="stable").astype(np.int64)
         else:
             order = np.arange(len(r), dtype=np.int64)
-        sgd, _ = _kernels(_compiled)
+        sgd, _ = sgd_kernels(_compiled)
         sgd(np.ascontiguousarray(u), np.ascontiguousarray(i), r, order, self.global_mean_,
             bu, bi, P, Q, rates["lr_bu"], rates["lr_bi"], rates["lr_pu"], rates["lr_qi"],
             rates["reg_bu"], rates["reg_bi"], rates["reg_pu"], rates["reg_qi"], bool(self.biased))

@@ -14,11 +14,12 @@ differ between builds, and no sign convention changes that.
 
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+
+from mathrec._validation import check_positive_int
 
 __all__ = [
     "approximation_error",
@@ -60,11 +61,10 @@ def _as_matrix(R, name="R", allow_sparse=True):
 
 
 def _check_k(k, kmax, name="k"):
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral):
-        raise ValueError(f"{name} must be an integer, got {k!r}")
-    if not 1 <= k <= kmax:
+    k = check_positive_int(k, name)
+    if k > kmax:
         raise ValueError(f"{name} must be in 1..{kmax} (min(R.shape)), got {k}")
-    return int(k)
+    return k
 
 
 _SIGN_TIE_TOL = 1e-9
@@ -211,6 +211,8 @@ def truncated_svd(R, k, *, random_state=None):
 
     Raises
     ------
+    TypeError
+        If ``k`` is not an integer.
     ValueError
         On a bad ``R`` or ``k``.
 
@@ -289,6 +291,8 @@ def rank_k_approximation(R, k):
 
     Raises
     ------
+    TypeError
+        If ``k`` is not an integer.
     ValueError
         On a bad ``R`` or ``k``.
 
@@ -341,6 +345,8 @@ def approximation_error(R, k, norm="fro"):
 
     Raises
     ------
+    TypeError
+        If ``k`` is not an integer.
     ValueError
         On a bad ``R``, ``k`` or ``norm``.
 
@@ -395,6 +401,8 @@ def energy_kept(s, k):
 
     Raises
     ------
+    TypeError
+        If ``k`` is not an integer.
     ValueError
         On negative, non-finite or empty ``s`` or a bad ``k``.
 
@@ -412,7 +420,8 @@ def energy_kept(s, k):
         raise ValueError(f"s must be a non-empty 1-D array, got shape {s.shape}")
     if not np.all(np.isfinite(s)) or np.any(s < 0):
         raise ValueError("s must hold finite, non-negative singular values")
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 0 <= k <= s.size:
+    k = check_positive_int(k, "k", minimum=0)
+    if k > s.size:
         raise ValueError(f"k must be an integer in 0..{s.size}, got {k!r}")
     # A running sum (not a fresh sum per k) keeps the share exactly monotone in k
     # and never above 1, whatever the rounding.

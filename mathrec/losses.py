@@ -14,9 +14,10 @@ with them.
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
+
+from mathrec._validation import check_array, check_real
 
 __all__ = [
     "binary_cross_entropy",
@@ -32,16 +33,7 @@ __all__ = [
 # validation helpers
 # ----------------------------------------------------------------------------
 def _as_array(x, name):
-    try:
-        arr = np.asarray(x, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be an array of numbers, got {x!r}") from exc
-    if arr.size == 0:
-        raise ValueError(f"{name} is empty; a loss needs at least one value")
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        raise ValueError(f"{name} contains a non-finite value ({float(arr[bad].flat[0])!r})")
-    return arr
+    return check_array(x, name, purpose="a loss needs at least one value")
 
 
 def _same_shape(y_true, y_pred, names=("y_true", "y_pred")):
@@ -88,16 +80,14 @@ def _check_unit_interval(arr, name):
 
 
 def _log_base(base):
-    if isinstance(base, bool) or not isinstance(base, numbers.Real):
-        raise ValueError(f"base must be a number > 0 and != 1, got {base!r}")
-    if not (base > 0 and base != 1 and math.isfinite(base)):
-        raise ValueError(f"base must be a number > 0 and != 1, got {base!r}")
+    base = check_real(base, "base", low=0, closed="neither")
+    if base == 1:
+        raise ValueError("base must be a number > 0 and != 1, got 1")
     return math.log(base)
 
 
 def _check_eps(eps):
-    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not (0 < eps < 0.5):
-        raise ValueError(f"eps must be a number in (0, 0.5), got {eps!r}")
+    check_real(eps, "eps", low=0, high=0.5, closed="neither")
 
 
 def _one_of(y_prob, logits):

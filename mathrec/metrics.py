@@ -3,7 +3,7 @@
 Two families:
 
 * **rating metrics** compare predicted ratings with held-out ratings:
-  :func:`rmse`, :func:`mae`;
+  :func:`rmse`, :func:`mae` (the functions of :mod:`mathrec.losses`);
 * **top-N metrics** judge one user's ranked list against the set of items that
   user found relevant in held-out data: :func:`precision_at_k`,
   :func:`recall_at_k`, :func:`hit_rate_at_k`, :func:`ndcg_at_k`,
@@ -50,74 +50,11 @@ __all__ = [
 
 
 # --------------------------------------------------------------------- rating
-def rmse(y_true, y_pred):
-    r"""Root mean squared error of predicted ratings.
+#: Root mean squared error: :func:`mathrec.losses.rmse`, the same function.
+rmse = _losses.rmse
 
-    Parameters
-    ----------
-    y_true, y_pred : array_like of float, same length
-        Held-out ratings and the model's predictions for the same pairs.
-
-    Returns
-    -------
-    float
-
-    Raises
-    ------
-    ValueError
-        On different shapes, empty input, NaN or infinite values (the checks of
-        :func:`mathrec.losses.rmse`, which computes it).
-
-    Notes
-    -----
-    Over a test set :math:`\mathcal T` of (user, item) pairs,
-
-    .. math:: \mathrm{RMSE} = \sqrt{\frac{1}{|\mathcal T|}
-              \sum_{(u,i)\in\mathcal T} (\hat r_{ui} - r_{ui})^2 }.
-
-    It is the measure of the Netflix Prize; squaring weighs large errors more
-    than :func:`mae` does.  Chapter 4 derives it, chapters 3 and 5 use it.
-
-    References
-    ----------
-    .. [1] Herlocker, J. L., Konstan, J. A., Terveen, L. G., Riedl, J. T.
-       (2004). Evaluating collaborative filtering recommender systems. ACM
-       TOIS 22(1), 5-53. doi:10.1145/963770.963772
-
-    Examples
-    --------
-    >>> rmse([4, 3, 5], [3.5, 3, 4])
-    0.6454972243679028
-    """
-    return _losses.rmse(y_true, y_pred)
-
-
-def mae(y_true, y_pred):
-    r"""Mean absolute error of predicted ratings.
-
-    Parameters
-    ----------
-    y_true, y_pred : array_like of float, same length
-
-    Returns
-    -------
-    float
-
-    Notes
-    -----
-    .. math:: \mathrm{MAE} = \frac{1}{|\mathcal T|}
-              \sum_{(u,i)\in\mathcal T} |\hat r_{ui} - r_{ui}|.
-
-    References
-    ----------
-    .. [1] Herlocker et al. (2004), see :func:`rmse`.
-
-    Examples
-    --------
-    >>> mae([4, 3, 5], [3.5, 3, 4])
-    0.5
-    """
-    return _losses.mae(y_true, y_pred)
+#: Mean absolute error: :func:`mathrec.losses.mae`, the same function.
+mae = _losses.mae
 
 
 # -------------------------------------------------------------------- top-N

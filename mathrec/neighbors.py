@@ -17,13 +17,15 @@ project pipeline.
 from __future__ import annotations
 
 import numbers
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from mathrec._base import RecommenderMixin, check_positive_int
-from mathrec.baselines import _check_nonneg, _fit_biases, _lookup_pairs
+from mathrec._kernels import knn_kernels as _knn_kernels
+from mathrec.baselines import _check_nonneg, _fit_biases
 from mathrec.data import as_interactions
 from mathrec.similarity import (
     _SUM_FACTORS,
@@ -40,190 +42,27 @@ _SIMILARITIES = CORATED_KINDS
 _CENTERINGS = ("none", "mean", "baseline")
 _TIE_DECIMALS = 12  # similarities equal to 12 decimals are ranked as ties
 _FEW_USERS = 32  # item-based recommend for fewer users than this goes user by user
+_SUM_ORDER = ("n", "prods", "sqa", "sqb", "sa", "sb")  # the sums of _kernels.corated_rows
 
 
-# ----------------------------------------------------------------------------
-# top-N kernels: plain Python functions, compiled with numba when it is
-# installed (without numba, recommend falls back to the prediction path)
-# ----------------------------------------------------------------------------
-def _kth_largest(buf, cnt, k, tmp):
-    """The ``k``-th largest of ``buf[:cnt]`` (``cnt > k``), by quickselect on a copy."""
-    for q in range(cnt):
-        tmp[q] = buf[q]
-    target = cnt - k  # position of the k-th largest in ascending order
-    lo, hi = 0, cnt - 1
-    while lo < hi:
-        pivot = tmp[(lo + hi) // 2]
-        a, b = lo, hi
-        while a <= b:
-            while tmp[a] < pivot:
-                a += 1
-            while tmp[b] > pivot:
-                b -= 1
-            if a <= b:
-                tmp[a], tmp[b] = tmp[b], tmp[a]
-                a += 1
-                b -= 1
-        if target <= b:
-            hi = b
-        elif target >= a:
-            lo = a
-        else:
-            break
-    return tmp[target]
+def _in_threads(fn, starts):
+    """Run ``fn(start)`` for every start, on ``numba.get_num_threads()`` threads.
 
-
-def _topk_sums(S, Sr, t, me, lo, hi, nbr, val, k, bs, bj, tmp):
-    """``(sum s * val, sum s, count)`` over the top ``k`` candidates ``lo:hi`` of target row ``t``.
-
-    ``S[t]`` holds the similarities of the target to every entity and ``Sr``
-    the same rounded to 12 decimals (used for ranking); the candidates
-    ``nbr[lo:hi]`` come in training order, with values ``val``. Of those with
-    a positive (rounded) similarity, other than the target itself (``me``),
-    the ``k`` largest are kept, ties going to the earlier rating: when there
-    are more than ``k``, a quickselect finds the ``k``-th largest value, and
-    the candidates above it and the first ones equal to it (in training
-    order) are kept. ``bs``, ``bj``, ``tmp`` are work buffers as long as the
-    longest candidate list.
+    The slabs are independent and write disjoint rows, and the compiled
+    kernels release the GIL, so the result does not depend on the number of
+    threads (``NUMBA_NUM_THREADS`` sets it).
     """
-    cnt = 0
-    for j in range(lo, hi):
-        x = nbr[j]
-        s = Sr[t, x]
-        if s <= 0.0 or x == me:
-            continue
-        bs[cnt] = s
-        bj[cnt] = j
-        cnt += 1
-    a = 0.0
-    d = 0.0
-    if cnt <= k:
-        for q in range(cnt):
-            j = bj[q]
-            w = S[t, nbr[j]]
-            a += w * val[j]
-            d += w
-        return a, d, cnt
-    thr = _kth_largest(bs, cnt, k, tmp)
-    above = 0
-    for q in range(cnt):
-        if bs[q] > thr:
-            above += 1
-    need = k - above
-    for q in range(cnt):
-        take = bs[q] > thr
-        if not take and bs[q] == thr and need > 0:
-            take = True
-            need -= 1
-        if take:
-            j = bj[q]
-            w = S[t, nbr[j]]
-            a += w * val[j]
-            d += w
-    return a, d, k
+    starts = list(starts)
+    import numba
 
-
-def _longest(indptr, ys):
-    w = 1
-    for c in range(ys.size):
-        n = indptr[ys[c] + 1] - indptr[ys[c]]
-        if n > w:
-            w = n
-    return w
-
-
-def _knn_block_sums(S, Sr, self_x, ys, indptr, nbr, val, k):
-    """Neighbour sums for every (target row t, column ys[c]) of a block (see ``_topk_sums``).
-
-    The candidate neighbours of column ``y`` are ``nbr[indptr[y]:indptr[y+1]]``.
-    """
-    n_t = S.shape[0]
-    n_c = ys.size
-    num = np.zeros((n_t, n_c))
-    den = np.zeros((n_t, n_c))
-    cnt = np.zeros((n_t, n_c), dtype=np.int64)
-    w = _longest(indptr, ys)
-    bs = np.empty(w)
-    bj = np.empty(w, dtype=np.int64)
-    tmp = np.empty(w)
-    for t in range(n_t):
-        for c in range(n_c):
-            y = ys[c]
-            num[t, c], den[t, c], cnt[t, c] = _topk_sums(
-                S, Sr, t, self_x[t], indptr[y], indptr[y + 1], nbr, val, k, bs, bj, tmp)
-    return num, den, cnt
-
-
-def _knn_pair_sums(S, Sr, rows, self_x, ys, indptr, nbr, val, k):
-    """Neighbour sums for pairs: target row ``rows[p]`` of ``S`` and column ``ys[p]``."""
-    m = rows.size
-    num = np.zeros(m)
-    den = np.zeros(m)
-    cnt = np.zeros(m, dtype=np.int64)
-    w = _longest(indptr, ys)
-    bs = np.empty(w)
-    bj = np.empty(w, dtype=np.int64)
-    tmp = np.empty(w)
-    for p in range(m):
-        y = ys[p]
-        num[p], den[p], cnt[p] = _topk_sums(
-            S, Sr, rows[p], self_x[p], indptr[y], indptr[y + 1], nbr, val, k, bs, bj, tmp)
-    return num, den, cnt
-
-
-def _corated_block_sums(indptr, cols, V, t0, t1, n, names_mask):
-    """Co-rated sums of target entities ``t0 <= a < t1`` against all ``n`` entities.
-
-    ``(indptr, cols, V)`` is the CSR of the other axis (rows: the entities'
-    raters, columns: the entities, sorted). Sums per pair ``(a, b)`` over
-    the rows where both are stored: ``n``, ``sum v_a v_b``, ``sum v_a^2``,
-    ``sum v_b^2``, ``sum v_a``, ``sum v_b``, in that order (``names_mask``
-    says which the caller reads).
-    """
-    m = t1 - t0
-    out = np.zeros((6, m, n))
-    for r in range(indptr.size - 1):
-        lo = indptr[r]
-        hi = indptr[r + 1]
-        # the row's entries whose column is a target (columns are sorted)
-        p = np.searchsorted(cols[lo:hi], t0) + lo
-        q = np.searchsorted(cols[lo:hi], t1) + lo
-        for ia in range(p, q):
-            a = cols[ia] - t0
-            va = V[ia]
-            va2 = va * va
-            for ib in range(lo, hi):  # every sum, unconditionally: no branch in the loop
-                b = cols[ib]
-                vb = V[ib]
-                out[0, a, b] += 1.0
-                out[1, a, b] += va * vb
-                out[2, a, b] += va2
-                out[3, a, b] += vb * vb
-                out[4, a, b] += va
-                out[5, a, b] += vb
-    return out
-
-
-_SUM_ORDER = ("n", "prods", "sqa", "sqb", "sa", "sb")
-_KNN_KERNELS = {}
-
-
-def _knn_kernels():
-    """``(block_sums, corated_sums, pair_sums)`` compiled with numba, or None without numba."""
-    if "k" not in _KNN_KERNELS:
-        try:
-            import numba
-        except ImportError:  # pragma: no cover - depends on the environment
-            _KNN_KERNELS["k"] = None
-        else:
-            jit = numba.njit(cache=True, nogil=True)
-            global _kth_largest, _topk_sums, _longest
-            _kth_largest = jit(_kth_largest)
-            _topk_sums = jit(_topk_sums)
-            _longest = jit(_longest)
-            _KNN_KERNELS["k"] = (jit(_knn_block_sums), jit(_corated_block_sums),
-                                 jit(_knn_pair_sums))
-    return _KNN_KERNELS["k"]
+    n_threads = min(int(numba.get_num_threads()), len(starts))
+    if n_threads <= 1:
+        for s in starts:
+            fn(s)
+        return
+    with ThreadPoolExecutor(max_workers=n_threads) as pool:
+        for _ in pool.map(fn, starts):
+            pass
 
 
 class _NeighbourhoodCF(RecommenderMixin):
@@ -315,9 +154,7 @@ class _NeighbourhoodCF(RecommenderMixin):
         self.global_mean_ = float(r.mean())
         self.rating_range_ = (float(r.min()), float(r.max()))
         cx = np.bincount(xi, minlength=nx).astype(float)
-        cy = np.bincount(yi, minlength=ny).astype(float)
         self._x_mean = np.bincount(xi, weights=r, minlength=nx) / np.maximum(cx, 1)
-        y_mean = np.bincount(yi, weights=r, minlength=ny) / np.maximum(cy, 1)
 
         # X: rows = entities among which similarities are computed
         X = sp.csr_matrix((r, (xi, yi)), shape=(nx, ny))
@@ -336,21 +173,9 @@ class _NeighbourhoodCF(RecommenderMixin):
             self._bx = self._by = None
         # the values whose co-rated sums the similarity takes (mathrec.similarity)
         F = _corated_factors(_corated_values(X, self.similarity, (self.global_mean_, self._bx, self._by)))
-        # All co-rated sums of a block come from ONE sparse product P[a] @ Z[b].T:
-        # Z = [V | B | V2] and P stacks the left factors, each placed against the
-        # right factor it pairs with, e.g. [V 0 0] @ Z.T = V V^T (sum r_ui r_vi),
-        # [0 V2 0] @ Z.T = V2 B^T (sum of r_ui^2 over co-rated), and so on.
-        zero = sp.csr_matrix((nx, ny))
-        self._Z = sp.hstack([F["V"], F["B"], F["V2"]], format="csr")
-        place = {"V": 0, "B": 1, "V2": 2}
         self._term_names = list(_corated_sum_names(self.similarity, self.min_support, self.shrinkage))
-        blocks = []
-        for name in self._term_names:
-            lname, rname = _SUM_FACTORS[name]
-            row = [zero, zero, zero]
-            row[place[rname]] = F[lname]
-            blocks.append(sp.hstack(row, format="csr"))
-        self._P = sp.vstack(blocks, format="csr")
+        self._F = F
+        self._PZ = None  # the stacked operators of the sparse-product path, built on first use
 
         # Y: for each y, the x's that rated it (candidate neighbours), with the
         # value that enters the weighted average and the rating's position.
@@ -372,10 +197,41 @@ class _NeighbourhoodCF(RecommenderMixin):
         o = np.lexsort((self._Ypos.data, rows))
         self._Ytrain = (self._Yval.indptr.astype(np.int64), self._Yval.indices[o].astype(np.int64),
                         self._Yval.data[o])
-        VT = F["V"].T.tocsr()
+        # for the top-N walk: each x's ratings (column entity, value)
+        o = np.argsort(xi, kind="stable")
+        self._Eratings = (np.r_[0, np.cumsum(cx)].astype(np.int64), yi[o].astype(np.int64),
+                          val[o])
+        # for the compiled kernels: the values as entities x raters and transposed
+        Vx = F["V"].tocsr()
+        Vx.sort_indices()
+        VT = Vx.T.tocsr()
         VT.sort_indices()
-        self._VT = VT
+        self._Xcsr = (Vx.indptr.astype(np.int64), Vx.indices.astype(np.int64), Vx.data)
+        self._Tcsr = (VT.indptr.astype(np.int64), VT.indices.astype(np.int64), VT.data)
         return self
+
+    def _stacked(self):
+        """``(P, Z)``: the operators whose one sparse product gives every co-rated sum of a block.
+
+        All co-rated sums of a block come from ONE sparse product P[a] @ Z[b].T:
+        Z = [V | B | V2] and P stacks the left factors, each placed against the
+        right factor it pairs with, e.g. [V 0 0] @ Z.T = V V^T (sum r_ui r_vi),
+        [0 V2 0] @ Z.T = V2 B^T (sum of r_ui^2 over co-rated), and so on.
+        """
+        if self._PZ is None:
+            F = self._F
+            nx, ny = F["V"].shape
+            zero = sp.csr_matrix((nx, ny))
+            Z = sp.hstack([F["V"], F["B"], F["V2"]], format="csr")
+            place = {"V": 0, "B": 1, "V2": 2}
+            blocks = []
+            for name in self._term_names:
+                lname, rname = _SUM_FACTORS[name]
+                row = [zero, zero, zero]
+                row[place[rname]] = F[lname]
+                blocks.append(sp.hstack(row, format="csr"))
+            self._PZ = (sp.vstack(blocks, format="csr"), Z)
+        return self._PZ
 
     # ------------------------------------------------------------- similarity
     def _right_operand(self, b, a):
@@ -384,7 +240,7 @@ class _NeighbourhoodCF(RecommenderMixin):
         Sparse @ dense is the fastest product when the targets' rows hold at
         least as many ratings as the dense copy has rows, and the copy is small.
         """
-        Zb = self._Z[b]
+        Zb = self._stacked()[1][b]
         left_nnz = len(self._term_names) * self._x_count[a].sum()
         if Zb.shape[1] * len(b) <= 4 * int(self.max_candidates) and Zb.shape[1] <= 16 * left_nnz:
             return Zb.T.toarray(order="C")
@@ -403,7 +259,7 @@ class _NeighbourhoodCF(RecommenderMixin):
         rows = np.concatenate([np.asarray(a) + t * nx for t in range(len(names))])
         if right is None:
             right = self._right_operand(b, a)
-        block = self._P[rows] @ right
+        block = self._stacked()[0][rows] @ right
         if sp.issparse(block):
             block = block.toarray()
         T = dict(zip(names, block.reshape(len(names), len(a), len(b))))
@@ -437,7 +293,7 @@ class _NeighbourhoodCF(RecommenderMixin):
             num, den, actual_k = self._sums_by_target_rows(x, y, kern)
         else:
             candidates = int(np.diff(self._Yval.indptr)[y].sum())
-            cost_by_y = candidates + (5000 + self._Z.shape[1]) * np.unique(y).size
+            cost_by_y = candidates + (5000 + 3 * self._Yval.shape[0]) * np.unique(y).size
             cost_by_target = candidates + np.unique(x).size * self._x_count.size
             if cost_by_y <= cost_by_target:
                 num, den, actual_k = self._sums_by_y(x, y)
@@ -453,47 +309,89 @@ class _NeighbourhoodCF(RecommenderMixin):
             return est, actual_k, den
         return est, actual_k
 
-    def _slab_similarities(self, t0, t1, corated_sums):
-        """Similarities of entities ``t0 <= a < t1`` to every entity, shape ``(t1 - t0, n)``.
+    def _slab_similarities(self, targets, corated_rows, *, dense=True):
+        """Similarities of the entities ``targets`` to every entity, and the same rounded.
 
-        The co-rated sums are accumulated over the rating rows of the other
-        axis by a compiled kernel (each co-rated pair once), then turned into
-        similarities by :mod:`mathrec.similarity`.
+        With ``dense``, two arrays of shape ``(len(targets), n)``; otherwise
+        the pairs that share a rater, compactly: ``(counts, cols, sim,
+        rounded)`` with target ``i``'s ``counts[i]`` partners one target after
+        the other.  The co-rated sums of those pairs are accumulated by a
+        compiled kernel (one row buffer per target), and only those pairs are
+        turned into similarities by :mod:`mathrec.similarity`; every other
+        similarity is 0.  The rounded copy (12 decimals) is what neighbours are
+        ranked on, so values that differ only by floating-point noise are ties.
         """
-        VT = self._VT
         n = self._x_count.size
-        mask = np.array([t in self._term_names for t in _SUM_ORDER])
-        sums = corated_sums(VT.indptr.astype(np.int64), VT.indices.astype(np.int64), VT.data,
-                            t0, t1, n, mask)
-        T = {t: sums[j] for j, t in enumerate(_SUM_ORDER) if mask[j]}
-        return _from_corated_sums(self.similarity, T, self._x_count[t0:t1], self._x_count,
-                                  min_support=int(self.min_support),
-                                  shrinkage=float(self.shrinkage))
+        counts, cols, sums = corated_rows(np.asarray(targets, dtype=np.int64),
+                                          *self._Xcsr, *self._Tcsr, n)
+        rows = np.repeat(np.arange(len(targets)), counts)
+        T = {t: sums[j] for j, t in enumerate(_SUM_ORDER) if t in self._term_names}
+        sim = _from_corated_sums(self.similarity, T, self._x_count[targets][rows],
+                                 self._x_count[cols], min_support=int(self.min_support),
+                                 shrinkage=float(self.shrinkage), pairs=True)
+        rounded = np.round(sim, _TIE_DECIMALS)
+        if not dense:
+            return counts, cols, sim, rounded
+        S = np.zeros((len(targets), n))
+        Sr = np.zeros((len(targets), n))
+        S[rows, cols] = sim
+        Sr[rows, cols] = rounded
+        return S, Sr
+
+    def _all_similarities(self, corated_upper):
+        """Dense similarities of every entity to every entity, and the same rounded.
+
+        The co-rated sums of the pairs ``a <= b`` that share a rater, turned
+        into similarities by :mod:`mathrec.similarity`, fill both ``S[a, b]``
+        and ``S[b, a]``: every measure is symmetric, and the sums of
+        ``(b, a)`` are those of ``(a, b)`` with the two sides swapped, added in
+        the same order, so the mirrored values are the ones ``corated_rows``
+        gives.
+        """
+        n = self._x_count.size
+        counts, cols, sums = corated_upper(*self._Xcsr, *self._Tcsr, n)
+        rows = np.repeat(np.arange(n), counts)
+        T = {t: sums[j] for j, t in enumerate(_SUM_ORDER) if t in self._term_names}
+        sim = _from_corated_sums(self.similarity, T, self._x_count[rows], self._x_count[cols],
+                                 min_support=int(self.min_support),
+                                 shrinkage=float(self.shrinkage), pairs=True)
+        S = np.zeros((n, n))
+        S[rows, cols] = sim
+        S[cols, rows] = sim
+        return S, np.round(S, _TIE_DECIMALS)
 
     def _slab_size(self):
-        """Entities per slab: the co-rated sums of a slab hold about 32 MiB."""
-        return max(1, (1 << 22) // (len(_SUM_ORDER) * max(self._x_count.size, 1)))
+        """Targets per slab: the two dense similarity arrays of a slab hold about 32 MiB."""
+        return max(1, (1 << 21) // max(self._x_count.size, 1))
 
     def _sums_by_target_rows(self, x, y, kern):
         """Compiled schedule: slabs of targets' similarities to every entity, then their pairs.
 
-        Used where a full row of similarities is cheap (user-based: one row
-        per user, as many entries as there are users).
+        The distinct targets are taken a slab at a time; each slab's
+        similarity rows serve every pair of its targets.
         """
-        _, corated_sums, pair_sums = kern
+        corated_rows, pair_sums, _, corated_upper = kern
         m = x.size
         num, den = np.zeros(m), np.zeros(m)
         actual_k = np.zeros(m, dtype=np.intp)
         indptr, nbr, val = self._Ytrain
-        order = np.argsort(x, kind="stable")
-        xs = x[order]
+        targets, inv = np.unique(x, return_inverse=True)
         slab = self._slab_size()
-        for t0 in np.unique(xs // slab) * slab:
-            t1 = min(self._x_count.size, t0 + slab)
-            lo, hi = np.searchsorted(xs, [t0, t1])
+        n = self._x_count.size
+        if n <= slab and 2 * targets.size >= n:
+            # every entity in one slab, half of them targets: all similarities
+            # from the upper half of the co-rated sums, mirrored
+            S, Sr = self._all_similarities(corated_upper)
+            a, d, c = pair_sums(S, Sr, x.astype(np.int64), x.astype(np.int64),
+                                y.astype(np.int64), indptr, nbr, val, int(self.k))
+            return a, d, c.astype(np.intp)
+        order = np.argsort(inv, kind="stable")
+        inv_sorted = inv[order]
+        for c0 in range(0, targets.size, slab):
+            lo, hi = np.searchsorted(inv_sorted, [c0, c0 + slab])
             idx = order[lo:hi]
-            S = self._slab_similarities(t0, t1, corated_sums)
-            a, d, c = pair_sums(S, np.round(S, _TIE_DECIMALS), (x[idx] - t0).astype(np.int64),
+            S, Sr = self._slab_similarities(targets[c0:c0 + slab], corated_rows)
+            a, d, c = pair_sums(S, Sr, (inv[idx] - c0).astype(np.int64),
                                 x[idx].astype(np.int64), y[idx].astype(np.int64),
                                 indptr, nbr, val, int(self.k))
             num[idx], den[idx], actual_k[idx] = a, d, c
@@ -657,7 +555,7 @@ class _NeighbourhoodCF(RecommenderMixin):
         numpy.ndarray of float, or (ndarray, DataFrame) with ``return_details``
         """
         self._check_fitted()
-        u, i, scalar = _lookup_pairs(self.interactions_, users, items, unknown)
+        u, i, scalar = self._pair_indices(users, items, unknown)
         x, y = (u, i) if self._user_based else (i, u)
         known = (x >= 0) & (y >= 0)
         est = np.empty(x.size)
@@ -700,36 +598,41 @@ class _NeighbourhoodCF(RecommenderMixin):
                 est, _, weight = self._estimate(x, y, return_weight=True)
                 out[row] = est if self.recommend_by == "rating" else weight
             return out
-        block_sums, corated_sums, _ = kern
-        indptr, nbr, val = self._Ytrain
+        corated_rows, _, walk_sums, _ = kern
         k = int(self.k)
+        slab = self._slab_size()
+        eptr, ey, ev = self._Eratings
+        yptr, ynbr, yval = self._Ytrain
+        if self._user_based:  # targets: the block's users; columns: every item
+            n_t, n_c = u.size, n_items
+            targets = u.astype(np.int64)
+            yof = items.astype(np.int64)
+        else:  # targets: every item; columns: the block's users
+            n_t, n_c = n_items, u.size
+            targets = items.astype(np.int64)
+            yof = u.astype(np.int64)
+            ymap = np.full(self.interactions_.n_users, -1, dtype=np.int64)
+            ymap[u] = np.arange(u.size)
+            # only the block's ratings are walked, each with its output column
+            keep = ymap[ey] >= 0
+            ex = np.repeat(np.arange(eptr.size - 1), np.diff(eptr))
+            per_x = np.bincount(ex[keep], minlength=eptr.size - 1)
+            eptr = np.r_[0, np.cumsum(per_x)].astype(np.int64)
+            ey, ev = ymap[ey[keep]], ev[keep]
+        num = np.zeros((n_t, n_c))
+        den = np.zeros((n_t, n_c))
+        cnt = np.zeros((n_t, n_c), dtype=np.int64)
+
+        def one_slab(t0):
+            tg = targets[t0:t0 + slab]
+            sims = self._slab_similarities(tg, corated_rows, dense=False)
+            walk_sums(tg, *sims, eptr, ey, ev, yptr, ynbr, yval, yof, k,
+                      num[t0:t0 + slab], den[t0:t0 + slab], cnt[t0:t0 + slab])
+
+        _in_threads(one_slab, range(0, n_t, slab))
         if self._user_based:
-            num = np.empty((u.size, n_items))
-            den = np.empty((u.size, n_items))
-            cnt = np.empty((u.size, n_items), dtype=np.int64)
-            order = np.argsort(u, kind="stable")
-            us = u[order]
-            slab = self._slab_size()
-            for t0 in np.unique(us // slab) * slab:
-                t1 = min(self._x_count.size, t0 + slab)
-                lo, hi = np.searchsorted(us, [t0, t1])
-                rows = order[lo:hi]
-                S = self._slab_similarities(t0, t1, corated_sums)[us[lo:hi] - t0]
-                num[rows], den[rows], cnt[rows] = block_sums(
-                    S, np.round(S, _TIE_DECIMALS), us[lo:hi].astype(np.int64),
-                    items.astype(np.int64), indptr, nbr, val, k)
             x, y = u[:, None], items[None, :]
         else:
-            num = np.empty((n_items, u.size))
-            den = np.empty((n_items, u.size))
-            cnt = np.empty((n_items, u.size), dtype=np.int64)
-            slab = self._slab_size()
-            for t0 in range(0, n_items, slab):
-                t1 = min(n_items, t0 + slab)
-                S = self._slab_similarities(t0, t1, corated_sums)
-                num[t0:t1], den[t0:t1], cnt[t0:t1] = block_sums(
-                    S, np.round(S, _TIE_DECIMALS), np.arange(t0, t1, dtype=np.int64),
-                    u.astype(np.int64), indptr, nbr, val, k)
             num, den, cnt = num.T, den.T, cnt.T
             x, y = items[None, :], u[:, None]
         if self.recommend_by == "similarity":
@@ -883,14 +786,19 @@ class UserKNN(_NeighbourhoodCF):
     and predicting 10,000 held-out ratings took 26 s and at most 0.6 GB of
     traced memory, data included (``benchmarks/knn_scale.py``).
 
-    *Top-N.* ``recommend`` scores every item for a block of users at once:
-    the block's similarities to all users (co-rated sums accumulated over
-    the items' rating rows by a compiled kernel, turned into similarities by
-    :mod:`mathrec.similarity`), then a second kernel that keeps, for every (user, item), the ``k`` best
-    neighbours among the item's raters, ties to the earlier rating.  The
-    scores are exactly ``predict``'s (or its neighbour weights); no
-    :math:`n_{\text{users}} \times n_{\text{items}}` matrix is built (the
-    blocks hold at most about 32 MiB of scores).
+    *Top-N.* ``recommend`` scores every item for a block of users at once.
+    For each user of the block, a compiled kernel accumulates the co-rated
+    sums with every user it shares an item with (one row buffer per user),
+    :mod:`mathrec.similarity` turns them into similarities, and a second
+    kernel walks the user's positive neighbours in decreasing similarity,
+    adding each neighbour's ratings to the items' sums until an item holds
+    ``k`` neighbours (within a group of equal similarities, an item short of
+    room takes the earliest ratings).  That is ``predict``'s neighbourhood
+    for every item at once: the scores are ``predict``'s (or its neighbour
+    weights) up to the order of the additions (about 1e-14), and candidates
+    of similarity 0 are never visited.  No :math:`n_{\text{users}} \times
+    n_{\text{items}}` matrix is built (the blocks hold at most about 32 MiB
+    of scores); slabs of users run on ``numba.get_num_threads()`` threads.
 
     Taught in chapter 3 (source §3.1-3.2).
 
@@ -992,16 +900,22 @@ class ItemKNN(_NeighbourhoodCF):
     and predicting 20,000 held-out ratings takes about a second
     (``benchmarks/knn_vs_surprise.py``).
 
-    *Top-N.* ``recommend`` scores every item for a block of users at once:
-    the co-rated sums of a slab of items against all items are accumulated
-    over the users' rating rows by a compiled kernel, turned into
-    similarities by :mod:`mathrec.similarity`, and a second kernel keeps, for
-    every (item, user), the ``k`` most similar of the user's rated items,
-    ties to the earlier rating.  The scores are exactly ``predict``'s (or its
-    neighbour weights).  The work is one similarity per (item, rated item of
-    the user): about :math:`n_{\text{items}} \times n_{\text{ratings}}`
-    (7·10^8 on *ml-latest-small*), which makes all users' lists take seconds
-    (``benchmarks/ranking_speed.py``), not milliseconds.
+    *Top-N.* ``recommend`` scores every item for a block of users at once.
+    For a slab of items, a compiled kernel accumulates the co-rated sums of
+    each item with every item it shares a rater with (one row buffer per
+    item), :mod:`mathrec.similarity` turns them into similarities, and a
+    second kernel walks each item's positive neighbours in decreasing
+    similarity, adding the block users' ratings of each neighbour to those
+    users' sums until a user has ``k`` neighbours for the item (within a
+    group of equal similarities, a user short of room takes the neighbours
+    rated first).  That is ``predict``'s neighbourhood for every (user, item)
+    at once: the scores are ``predict``'s (or its neighbour weights) up to
+    the order of the additions (about 1e-14), and rated items of similarity
+    0 are never visited.  Slabs run on ``numba.get_num_threads()`` threads.
+    Every block of users costs one pass over all co-rated item pairs, so the
+    blocks are larger than other models' (128 MiB of scores: all users of
+    MovieLens 1M in one block); on *ml-latest-small* all 610 lists take
+    about two seconds (``benchmarks/ranking_speed.py``).
 
     Taught in chapter 3 (source §3.1-3.2).
 
@@ -1026,6 +940,9 @@ class ItemKNN(_NeighbourhoodCF):
 """
     )
     _user_based = False
+    # every block of users costs one pass over all item pairs: take 4x the
+    # usual block (128 MiB of scores), all users of a MovieLens-1M-sized set
+    _score_block_floats = 1 << 24
 
     def __init__(
         self,

@@ -49,10 +49,10 @@ from ._base import (
     DivergenceError,
     RecommenderMixin,
     _one_blas_thread,
-    check_pairs,
     check_positive_int,
     check_random_state,
 )
+from ._validation import check_bool, check_choice, check_real
 from .data import as_interactions
 from .losses import binary_cross_entropy
 
@@ -725,14 +725,9 @@ class NeuMFNetwork:
 
 # ================================================================ estimators
 def _check_float(value, name, *, low=0.0, high=None, strict_low=True, strict_high=False):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-        raise ValueError(f"{name} must be a finite number; got {value!r}")
-    value = float(value)
-    if (value <= low) if strict_low else (value < low):
-        raise ValueError(f"{name} must be {'>' if strict_low else '>='} {low}; got {value!r}")
-    if high is not None and ((value >= high) if strict_high else (value > high)):
-        raise ValueError(f"{name} must be {'<' if strict_high else '<='} {high}; got {value!r}")
-    return value
+    closed = {(False, False): "both", (False, True): "left",
+              (True, False): "right", (True, True): "neither"}[strict_low, strict_high]
+    return check_real(value, name, low=low, high=high, closed=closed)
 
 
 def _check_layers(layers):
@@ -760,14 +755,9 @@ class _NeuralRecommender(RecommenderMixin):
         self._n_negatives = check_positive_int(self.n_negatives, "n_negatives", minimum=0)
         self._lr = _check_float(self.lr, "lr")
         self._init_std = _check_float(self.init_std, "init_std")
-        if self.optimizer not in ("adam", "sgd"):
-            raise ValueError(f"optimizer must be 'adam' or 'sgd'; got {self.optimizer!r}")
-        m = self.min_rating
-        if m is not None and (isinstance(m, bool) or not isinstance(m, numbers.Real)
-                              or not np.isfinite(m)):
-            raise ValueError(f"min_rating must be a finite number or None; got {m!r}")
-        if not isinstance(self.verbose, (bool, np.bool_)):
-            raise ValueError(f"verbose must be True or False; got {self.verbose!r}")
+        check_choice(self.optimizer, "optimizer", ("adam", "sgd"))
+        check_real(self.min_rating, "min_rating", allow_none=True)
+        check_bool(self.verbose, "verbose")
 
     def _check_params(self):
         self._check_common()
@@ -788,8 +778,11 @@ class _NeuralRecommender(RecommenderMixin):
 
         Raises
         ------
+        TypeError
+            For a hyper-parameter of the wrong type (a string for ``lr``,
+            ``1`` for ``verbose``); the message names it.
         ValueError
-            For a bad hyper-parameter (the message names it), or when no
+            For a bad hyper-parameter value (the message names it), or when no
             interaction is positive.
         mathrec.DivergenceError
             When the loss or the weights stop being finite.
@@ -832,7 +825,7 @@ class _NeuralRecommender(RecommenderMixin):
         network.clear()
         loss_layer.clear()
         self.network_ = network
-        self.history_ = pd.DataFrame(rows, columns=["epoch", "loss"])
+        self.history_ = pd.DataFrame(rows, columns=["iteration", "objective"])
         return network
 
     def _epoch(self, network, opt, loss_layer, csr, keys, pos_u, pos_i, rng, epoch):
@@ -899,13 +892,9 @@ class _NeuralRecommender(RecommenderMixin):
         KeyError
             (``UnknownUserError``/``UnknownItemError``) for an id not seen in ``fit``.
         """
-        self._check_fitted()
-        users, items, scalar = check_pairs(users, items)
-        if len(users) == 0:
+        u, i, scalar = self._pair_indices(users, items)
+        if len(u) == 0:
             return np.empty(0)
-        inter = self.interactions_
-        u = np.asarray(inter.user_index(users), dtype=np.intp)
-        i = np.asarray(inter.item_index(items), dtype=np.intp)
         p = expit(self._logits(u, i))
         return float(p[0]) if scalar else p
 
@@ -959,8 +948,9 @@ _COMMON_ATTRIBUTES = r"""
     network_ : the trained network
         Its layers hold the weights (``network_.parameters()``).
     history_ : pandas.DataFrame
-        Columns ``epoch`` and ``loss``: the mean training cross-entropy over
-        the epoch's examples.
+        One row per epoch: ``iteration`` (the epoch, from 1) and
+        ``objective``, the mean training cross-entropy over the epoch's
+        examples.
     interactions_ : mathrec.data.Interactions"""
 
 
@@ -1080,8 +1070,8 @@ class MLP(_NeuralRecommender):
     >>> df = pd.DataFrame({"user": [1, 1, 2, 2, 3, 3], "item": ["a", "b", "a", "b", "c", "d"],
     ...                    "rating": 1.0})
     >>> model = MLP(layers=(8, 4), n_epochs=3, random_state=0).fit(df)
-    >>> model.history_.shape
-    (3, 2)
+    >>> model.history_.columns.tolist(), model.history_.shape
+    (['iteration', 'objective'], (3, 2))
     """
 
     def __init__(self, layers=(64, 32, 16), *, n_epochs=20, batch_size=256, lr=0.001,
@@ -1184,8 +1174,7 @@ class NeuMF(_NeuralRecommender):
         self._check_common()
         self._k = check_positive_int(self.n_factors, "n_factors")
         self._layers = _check_layers(self.layers)
-        if not isinstance(self.pretrain, (bool, np.bool_)):
-            raise ValueError(f"pretrain must be True or False; got {self.pretrain!r}")
+        check_bool(self.pretrain, "pretrain")
         self._alpha = _check_float(self.alpha, "alpha", low=0.0, high=1.0, strict_low=False)
 
     def _build(self, n_users, n_items, rng):

@@ -32,11 +32,11 @@ Taught in chapter 9 (source §9.5), notebook ``notebooks/ch09_faq.ipynb``.
 
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 import pandas as pd
 
+from mathrec._validation import check_real
 from mathrec.data import as_interactions
 
 __all__ = [
@@ -50,10 +50,7 @@ __all__ = [
 
 
 def _check_epsilon(epsilon):
-    if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) \
-            or not np.isfinite(epsilon) or epsilon <= 0:
-        raise ValueError(f"epsilon must be a finite number > 0, got {epsilon!r}")
-    return float(epsilon)
+    return check_real(epsilon, "epsilon", low=0, closed="neither")
 
 
 def _rng(random_state):
@@ -83,6 +80,8 @@ def laplace_mechanism(values, sensitivity, epsilon, *, random_state=None):
 
     Raises
     ------
+    TypeError
+        If ``epsilon`` or ``sensitivity`` is not a real number.
     ValueError
         If ``epsilon`` or ``sensitivity`` is not a finite number > 0, a
         value is not finite, or the noise scale is so large (a tiny
@@ -115,9 +114,7 @@ def laplace_mechanism(values, sensitivity, epsilon, *, random_state=None):
     array([100.32 ,   4.383])
     """
     epsilon = _check_epsilon(epsilon)
-    if isinstance(sensitivity, bool) or not isinstance(sensitivity, numbers.Real) \
-            or not np.isfinite(sensitivity) or sensitivity <= 0:
-        raise ValueError(f"sensitivity must be a finite number > 0, got {sensitivity!r}")
+    check_real(sensitivity, "sensitivity", low=0, closed="neither")
     x = np.asarray(values, dtype=np.float64)
     if not np.isfinite(x).all():
         raise ValueError("values must be finite")
@@ -180,7 +177,7 @@ def private_item_counts(ratings, epsilon, *, catalogue, random_state=None):
     Raises
     ------
     TypeError
-        If ``catalogue`` is missing.
+        If ``catalogue`` is missing, or ``epsilon`` is not a real number.
     ValueError
         If ``epsilon`` is not a finite number > 0, the catalogue is empty or
         repeats an id, or an item of ``ratings`` is not in the catalogue
@@ -255,7 +252,7 @@ def private_item_means(ratings, epsilon, *, catalogue, lower=0.5, upper=5.0, ran
     Raises
     ------
     TypeError
-        If ``catalogue`` is missing.
+        If ``catalogue`` is missing, or ``epsilon`` is not a real number.
     ValueError
         On a bad ``epsilon``, ``lower`` or ``upper``, or a catalogue that is
         empty, repeats an id or lacks an item of ``ratings``.
@@ -301,9 +298,8 @@ def private_item_means(ratings, epsilon, *, catalogue, lower=0.5, upper=5.0, ran
     [{'mean': 4.015, 'count': 198.766, 'true_mean': 4.0}]
     """
     epsilon = _check_epsilon(epsilon)
-    for name, v in (("lower", lower), ("upper", upper)):
-        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not np.isfinite(v):
-            raise ValueError(f"{name} must be a finite number, got {v!r}")
+    check_real(lower, "lower")
+    check_real(upper, "upper")
     if not lower < upper:
         raise ValueError(f"lower must be < upper, got lower={lower!r}, upper={upper!r}")
     inter = as_interactions(ratings)
@@ -411,6 +407,8 @@ def rr_estimate(reports, epsilon, axis=None):
 
     Raises
     ------
+    TypeError
+        If ``epsilon`` is not a real number.
     ValueError
         On a bad ``epsilon`` (including one below about ``2e-150``, where
         :math:`1/(2p-1)^2` overflows) or reports that are not 0/1.

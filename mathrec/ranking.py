@@ -18,37 +18,31 @@ Chapter 3 teaches them.
 The SGD loop of :class:`BPR` is sequential (each update reads what the
 previous one wrote), so it is compiled with numba when numba is installed;
 without numba the same updates run as a NumPy loop over the sampled triples,
-more slowly.
+more slowly (both in ``mathrec._kernels``).
 """
 
 from __future__ import annotations
 
-import math
-import numbers
 
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-from ._base import RecommenderMixin, check_pairs, check_positive_int, check_random_state
+from ._base import RecommenderMixin, check_positive_int, check_random_state
+from ._kernels import CHUNK_FLOATS, bpr_kernel, rowwise_dot
+from ._validation import check_bool, check_choice, check_real
 from .data import as_interactions
 from .factorization import (
-    _CHUNK_FLOATS,
     _check_diverged,
     _check_float,
     _FactorModel,
-    _rowwise_dot,
 )
 
 __all__ = ["BPR", "EASE"]
 
 
 def _check_min_rating(value):
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-        raise ValueError(f"min_rating must be a finite number or None; got {value!r}")
-    return float(value)
+    return check_real(value, "min_rating", allow_none=True)
 
 
 def _positives(inter, min_rating):
@@ -56,92 +50,6 @@ def _positives(inter, min_rating):
     if min_rating is None:
         return np.ones(inter.n_ratings, dtype=bool)
     return inter.ratings >= min_rating
-
-
-# ================================================================ BPR kernels
-def _bpr_epoch(users, pos, neg, P, Q, b, lr, reg, use_bias):
-    r"""One SGD pass over the triples ``(users[t], pos[t], neg[t])``, in place.
-
-    Returns the sum of $-\ln\sigma(x_{uij})$ over the triples, each taken
-    before its own update.  Written as scalar loops so that numba compiles it
-    to tight machine code.
-    """
-    k = P.shape[1]
-    total = 0.0
-    for t in range(users.shape[0]):
-        u = users[t]
-        i = pos[t]
-        j = neg[t]
-        x = b[i] - b[j]
-        for f in range(k):
-            x += P[u, f] * (Q[i, f] - Q[j, f])
-        # z = 1 - sigma(x) = sigma(-x), and -ln sigma(x), without overflow
-        if x >= 0.0:
-            e = math.exp(-x)
-            z = e / (1.0 + e)
-            total += math.log1p(e)
-        else:
-            e = math.exp(x)
-            z = 1.0 / (1.0 + e)
-            total += math.log1p(e) - x
-        if use_bias:
-            bi = b[i]
-            bj = b[j]
-            b[i] = bi + lr * (z - reg * bi)
-            b[j] = bj + lr * (-z - reg * bj)
-        for f in range(k):
-            puf = P[u, f]
-            qif = Q[i, f]
-            qjf = Q[j, f]
-            P[u, f] = puf + lr * (z * (qif - qjf) - reg * puf)
-            Q[i, f] = qif + lr * (z * puf - reg * qif)
-            Q[j, f] = qjf + lr * (-z * puf - reg * qjf)
-    return total
-
-
-def _bpr_epoch_numpy(users, pos, neg, P, Q, b, lr, reg, use_bias):
-    """The same pass with NumPy row operations: the fallback without numba."""
-    total = 0.0
-    for u, i, j in zip(users.tolist(), pos.tolist(), neg.tolist()):
-        pu = P[u].copy()
-        qi = Q[i].copy()
-        qj = Q[j].copy()
-        x = float(b[i] - b[j] + pu @ (qi - qj))
-        if x >= 0.0:
-            e = math.exp(-x)
-            z = e / (1.0 + e)
-            total += math.log1p(e)
-        elif np.isfinite(x):
-            e = math.exp(x)
-            z = 1.0 / (1.0 + e)
-            total += math.log1p(e) - x
-        else:  # NaN or -inf: the model has diverged; let the caller say so
-            return float("nan")
-        if use_bias:
-            bi, bj = b[i], b[j]
-            b[i] = bi + lr * (z - reg * bi)
-            b[j] = bj + lr * (-z - reg * bj)
-        P[u] = pu + lr * (z * (qi - qj) - reg * pu)
-        Q[i] = qi + lr * (z * pu - reg * qi)
-        Q[j] = qj + lr * (-z * pu - reg * qj)
-    return total
-
-
-_KERNELS = {}
-
-
-def _bpr_kernel(compiled=True):
-    """The BPR epoch: numba-compiled when numba is importable, else NumPy."""
-    if not compiled:
-        return _bpr_epoch_numpy
-    if "bpr" not in _KERNELS:
-        try:
-            import numba
-        except ImportError:  # pragma: no cover - depends on the environment
-            _KERNELS["bpr"] = _bpr_epoch_numpy
-        else:
-            _KERNELS["bpr"] = numba.njit(cache=True, nogil=True, fastmath=False)(_bpr_epoch)
-    return _KERNELS["bpr"]
 
 
 def _uniform_ints(rng, n, high):
@@ -217,8 +125,9 @@ class BPR(_FactorModel):
     item_bias_ : ndarray of shape (n_items,)
         $b_i$ (zeros when ``item_bias=False``).
     history_ : pandas.DataFrame
-        Per epoch: ``epoch`` and ``loss``, the mean of $-\ln\sigma(x_{uij})$
-        over the epoch's triples, each taken just before its own update.
+        One row per epoch: ``iteration`` (the epoch, from 1) and
+        ``objective``, the mean of $-\ln\sigma(x_{uij})$ over the epoch's
+        triples, each taken just before its own update.
     interactions_ : mathrec.data.Interactions
         The training data.
 
@@ -328,10 +237,8 @@ class BPR(_FactorModel):
         lr = _check_float(self.learning_rate, "learning_rate", strict=True)
         reg = _check_float(self.regularization, "regularization")
         init_std = _check_float(self.init_std_dev, "init_std_dev", strict=True)
-        if not isinstance(self.item_bias, (bool, np.bool_)):
-            raise TypeError(f"item_bias must be True or False; got {self.item_bias!r}")
-        if self.sampling not in ("uniform", "popularity"):
-            raise ValueError(f"sampling must be 'uniform' or 'popularity'; got {self.sampling!r}")
+        check_bool(self.item_bias, "item_bias")
+        check_choice(self.sampling, "sampling", ("uniform", "popularity"))
         min_rating = _check_min_rating(self.min_rating)
         rng = check_random_state(self.random_state)
         inter = self._start_fit(ratings)
@@ -351,7 +258,7 @@ class BPR(_FactorModel):
         P = rng.normal(0.0, init_std, size=(n_u, k))
         Q = rng.normal(0.0, init_std, size=(n_i, k))
         b = np.zeros(n_i)
-        epoch_fn = _bpr_kernel(_compiled)
+        epoch_fn = bpr_kernel(_compiled)
         use_bias = bool(self.item_bias)
         rows = []
         for epoch in range(1, n_epochs + 1):
@@ -371,7 +278,7 @@ class BPR(_FactorModel):
         self.user_factors_ = P
         self.item_factors_ = Q
         self.item_bias_ = b
-        self.history_ = pd.DataFrame(rows, columns=["epoch", "loss"])
+        self.history_ = pd.DataFrame(rows, columns=["iteration", "objective"])
         return self
 
     def _item_offset(self):
@@ -401,8 +308,8 @@ class BPR(_FactorModel):
             (:class:`mathrec.data.UnknownUserError` / ``UnknownItemError``)
             for an id unseen in training.
         """
-        u, i, scalar = self._map_pairs(users, items, "raise")
-        out = _rowwise_dot(self.user_factors_, self.item_factors_, u, i) + self.item_bias_[i]
+        u, i, scalar = self._pair_indices(users, items, "raise")
+        out = rowwise_dot(self.user_factors_, self.item_factors_, u, i) + self.item_bias_[i]
         return float(out[0]) if scalar else out
 
 
@@ -513,10 +420,7 @@ class EASE(RecommenderMixin):
         budget = self.max_memory
         if budget is None:
             return
-        if (isinstance(budget, bool) or not isinstance(budget, numbers.Real)
-                or not np.isfinite(budget) or budget <= 0):
-            raise ValueError(f"max_memory must be a positive number of bytes or None; "
-                             f"got {budget!r}")
+        budget = check_real(budget, "max_memory", low=0, closed="neither")
         need = 8 * n_items**2
         if need > budget:
             raise ValueError(
@@ -551,7 +455,7 @@ class EASE(RecommenderMixin):
         # G = X^T X, dense, built in column blocks so that X is never dense
         G = np.empty((n, n))
         # a block of X (n_users x step) and its product (n_items x step) fit the chunk
-        step = max(1, _CHUNK_FLOATS // max(1, inter.n_users, n))
+        step = max(1, CHUNK_FLOATS // max(1, inter.n_users, n))
         for a in range(0, n, step):
             c = min(a + step, n)
             G[:, a:c] = XT @ Xc[:, a:c].toarray()
@@ -597,11 +501,7 @@ class EASE(RecommenderMixin):
             (:class:`mathrec.data.UnknownUserError` / ``UnknownItemError``)
             for an id unseen in training.
         """
-        self._check_fitted()
-        users, items, scalar = check_pairs(users, items)
-        inter = self.interactions_
-        u = np.asarray(inter.user_index(users), dtype=np.intp)
-        i = np.asarray(inter.item_index(items), dtype=np.intp)
+        u, i, scalar = self._pair_indices(users, items)
         rows = self._X_[u]
         pair = np.repeat(np.arange(len(u)), np.diff(rows.indptr))
         out = np.bincount(pair, rows.data * self.weights_[rows.indices, i[pair]],

@@ -18,10 +18,12 @@ Two families live here:
 
 from __future__ import annotations
 
-import numbers
+import math
 
 import numpy as np
 import scipy.sparse as sp
+
+from mathrec._validation import check_array, check_choice, check_positive_int, check_real
 
 __all__ = [
     "adjusted_cosine",
@@ -54,6 +56,9 @@ _MEASURES = {}
 
 def _measure(name, needs, values="raw"):
     r"""Register a co-rated similarity: ``f(sums, counts_a, counts_b) -> array``.
+
+    ``counts_a`` and ``counts_b`` (how many entries each side rated)
+    broadcast against the sums.
 
     ``needs`` names the co-rated sums it reads (keys of ``_SUM_FACTORS``);
     ``values`` says what the sums are taken of: ``"raw"`` ratings,
@@ -115,7 +120,7 @@ def _sim_pearson_baseline(T, ca, cb):
 def _sim_jaccard(T, ca, cb):
     """|I_a & I_b| / |I_a | I_b|."""
     n = T["n"]
-    union = ca[:, None] + cb[None, :] - n
+    union = ca + cb - n
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(union > 0, n / np.where(union > 0, union, 1.0), 0.0)
 
@@ -145,7 +150,8 @@ def _corated_sum_names(kind, min_support, shrinkage):
     return needs
 
 
-def _from_corated_sums(kind, T, counts_a, counts_b, *, min_support=1, shrinkage=0.0):
+def _from_corated_sums(kind, T, counts_a, counts_b, *, min_support=1, shrinkage=0.0,
+                       pairs=False):
     """Turn the co-rated sums of a block of pairs into their similarities.
 
     The one implementation of every co-rated measure: :func:`similarity_matrix`
@@ -155,13 +161,18 @@ def _from_corated_sums(kind, T, counts_a, counts_b, *, min_support=1, shrinkage=
     ----------
     kind : str
         A key of ``CORATED_KINDS``.
-    T : dict of str to ndarray of shape (n_a, n_b)
+    T : dict of str to ndarray of shape (n_a, n_b), or of shape (m,) with ``pairs``
         The sums named by :func:`_corated_sum_names` (see ``_SUM_FACTORS``).
-    counts_a, counts_b : ndarray of shape (n_a,) and (n_b,)
+    counts_a, counts_b : ndarray of shape (n_a,) and (n_b,), or (m,) with ``pairs``
         Number of entries rated by each row of the block (for Jaccard's union).
     min_support, shrinkage
         As in :func:`similarity_matrix`.
+    pairs : bool, default False
+        The sums are a list of ``m`` pairs (row ``j`` of ``a`` with row ``j``
+        of ``b``) instead of a block of every ``a`` against every ``b``.
     """
+    if not pairs:
+        counts_a, counts_b = counts_a[:, None], counts_b[None, :]
     sim = _MEASURES[kind][0](T, counts_a, counts_b)
     n = T.get("n")
     if shrinkage > 0:
@@ -212,25 +223,7 @@ def _corated_factors(V):
 # ----------------------------------------------------------------------------
 def _as_vector(x, name):
     """Return ``x`` as a finite, non-empty 1-D float array or raise ValueError."""
-    if sp.issparse(x):
-        if x.ndim == 2 and 1 not in x.shape:
-            raise ValueError(f"{name} must be 1-D, got a sparse matrix of shape {x.shape}")
-        x = x.toarray().ravel()  # a sparse row or column vector
-    try:
-        arr = np.asarray(x, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a 1-D array of numbers, got {x!r}") from exc
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got an array of shape {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"{name} is empty; a similarity needs at least one entry")
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        pos = int(np.flatnonzero(bad)[0])
-        raise ValueError(
-            f"{name} contains a non-finite value ({arr[pos]!r} at position {pos})"
-        )
-    return arr
+    return check_array(x, name, ndim=1, purpose="a similarity needs at least one entry")
 
 
 def _pair(a, b, names=("a", "b")):
@@ -242,6 +235,12 @@ def _pair(a, b, names=("a", "b")):
             f"got {a.size} and {b.size}"
         )
     return a, b
+
+
+#: A vector whose squared deviations from its mean sum to at most this
+#: fraction of its sum of squares is constant (Pearson's rule, as in
+#: ``_sim_pearson``).
+_CONSTANT_RTOL = 1e-12
 
 
 def _scaled(x):
@@ -353,8 +352,11 @@ def pearson(a, b):
         {\sqrt{\sum_k (a_k - \bar a)^2}\,\sqrt{\sum_k (b_k - \bar b)^2}} .
 
     A constant vector has no variation to correlate with; :func:`scipy.stats.pearsonr`
-    returns NaN and warns, this function returns 0. On the vectors where both
-    are defined the two agree. For rating vectors with missing entries use
+    returns NaN and warns, this function returns 0. A vector counts as constant
+    when :math:`\sum_k (a_k - \bar a)^2 \le 10^{-12} \sum_k a_k^2`: the spread
+    of ``[0.1 + 0.2, 0.3, 0.3]`` is rounding noise, and gives 0, not a
+    correlation of -0.5 (:func:`similarity_matrix` applies the same rule). On
+    the vectors where both are defined the two agree. For rating vectors with missing entries use
     :func:`similarity_matrix` with ``kind="pearson"``.
 
     References
@@ -372,11 +374,30 @@ def pearson(a, b):
     -0.5
     >>> pearson([3, 3, 3], [1, 2, 3])
     0.0
+    >>> pearson([0.1 + 0.2, 0.3, 0.3], [1, 2, 3])
+    0.0
     """
     a, b = _pair(a, b)
-    if np.all(a == a[0]) or np.all(b == b[0]):
+    a = _centred_or_none(a)
+    b = _centred_or_none(b)
+    if a is None or b is None:
         return 0.0
-    return _cos_of(a - a.mean(), b - b.mean())
+    return _cos_of(a, b)
+
+
+def _centred_or_none(x):
+    """``x`` minus its mean, or None when ``x`` is constant up to rounding.
+
+    ``x`` is scaled first, so that its mean cannot overflow. It counts as
+    constant when the sum of squared deviations is at most ``1e-12`` times the
+    sum of squares, the rule :func:`similarity_matrix` applies to co-rated
+    vectors; a spread that small is rounding noise, not variation.
+    """
+    x = _scaled(x)
+    d = x - x.mean()
+    if np.dot(d, d) <= _CONSTANT_RTOL * np.dot(x, x):
+        return None
+    return d
 
 
 def jaccard(a, b):
@@ -548,6 +569,46 @@ def _default_chunk(n):
     return max(1, (1 << 22) // max(n, 1))
 
 
+#: The kinds that do not change when one row is multiplied by a positive number.
+_ROW_SCALE_FREE = ("cosine", "pearson", "jaccard", "cosine_full")
+
+
+def _safe_magnitude(X, kind):
+    """``X`` (rows = the entities compared) rescaled so that its sums of squares stay finite.
+
+    Each row of a row-scale-free kind, or the whole matrix for
+    ``"adjusted_cosine"`` (its centring mixes the rows), is multiplied by the
+    power of two that brings its largest entry into [0.5, 1). A power of two
+    is exact, so the similarities are the same to the last bit for ratings of
+    ordinary size, and stay correct for values near 1e300 or 1e-300. ``"msd"``
+    and ``"pearson_baseline"`` depend on the scale itself: values whose
+    squared sums would overflow are refused.
+    """
+    if X.nnz == 0:
+        return X
+    absdata = np.abs(X.data)
+    if kind in _ROW_SCALE_FREE:
+        top = np.zeros(X.shape[0])
+        np.maximum.at(top, np.repeat(np.arange(X.shape[0]), np.diff(X.indptr)), absdata)
+        exp = np.frexp(top)[1]  # 0 for an all-zero row
+        X = X.copy()
+        X.data = np.ldexp(X.data, -np.repeat(exp, np.diff(X.indptr)))
+        return X
+    top = float(absdata.max())
+    if kind == "adjusted_cosine":
+        X = X.copy()
+        X.data = np.ldexp(X.data, -int(np.frexp(top)[1]))
+        return X
+    limit = math.sqrt(np.finfo(np.float64).max / (16.0 * max(X.shape[1], 1)))
+    if top > limit:
+        raise ValueError(
+            f"R holds values as large as {top:g}, beyond {limit:.3g}, where the sums of "
+            f"squares of kind={kind!r} overflow float64; rescale R (this kind depends on "
+            f"the scale of the ratings)"
+        )
+    return X
+
+
 def _check_baseline(baseline, X):
     """``(mu, b_users, b_items)`` for pearson_baseline: given, or fitted on ``X`` (users x items)."""
     n_users, n_items = X.shape
@@ -639,10 +700,16 @@ def similarity_matrix(
 
     Raises
     ------
+    TypeError
+        If ``min_support``, ``shrinkage`` or ``chunk_size`` is not a number
+        (an integer for ``min_support`` and ``chunk_size``).
     ValueError
         On a bad ``kind``, ``axis``, ``min_support``, ``shrinkage``,
         ``chunk_size`` or ``baseline``; on an empty ``R``, a non-finite rating, or a duplicate
-        stored entry.
+        stored entry; for ``"msd"`` and ``"pearson_baseline"``, on ratings so large
+        (about 1e150) that their sums of squares overflow. The other kinds rescale
+        each row (or the whole matrix) by a power of two first, so any finite
+        ratings work.
 
     Notes
     -----
@@ -746,29 +813,12 @@ def similarity_matrix(
            [0.832, 1.   , 0.42 ],
            [0.264, 0.42 , 1.   ]])
     """
-    if kind not in SIMILARITY_KINDS:
-        raise ValueError(f"kind must be one of {SIMILARITY_KINDS}, got {kind!r}")
-    if axis not in ("users", "items"):
-        raise ValueError(f"axis must be 'users' or 'items', got {axis!r}")
-    if (
-        isinstance(min_support, bool)
-        or not isinstance(min_support, numbers.Integral)
-        or min_support < 0
-    ):
-        raise ValueError(f"min_support must be an integer >= 0, got {min_support!r}")
-    if (
-        isinstance(shrinkage, bool)
-        or not isinstance(shrinkage, numbers.Real)
-        or not np.isfinite(shrinkage)
-        or shrinkage < 0
-    ):
-        raise ValueError(f"shrinkage must be a finite number >= 0, got {shrinkage!r}")
-    if chunk_size is not None and (
-        isinstance(chunk_size, bool)
-        or not isinstance(chunk_size, numbers.Integral)
-        or chunk_size < 1
-    ):
-        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    check_choice(kind, "kind", SIMILARITY_KINDS)
+    check_choice(axis, "axis", ("users", "items"))
+    min_support = check_positive_int(min_support, "min_support", minimum=0)
+    shrinkage = check_real(shrinkage, "shrinkage", low=0)
+    if chunk_size is not None:
+        chunk_size = check_positive_int(chunk_size, "chunk_size")
 
     X = _as_rating_matrix(R)
     if kind == "pearson_baseline":
@@ -776,6 +826,7 @@ def similarity_matrix(
     if axis == "items":
         X = X.T.tocsr()
         X.sort_indices()
+    X = _safe_magnitude(X, kind)
     n = X.shape[0]
     step = chunk_size or _default_chunk(n)
     S = np.empty((n, n), dtype=dtype)

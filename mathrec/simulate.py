@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from mathrec._validation import check_real, check_unique_columns
+from mathrec._validation import check_positive_int, check_real, check_unique_columns
+from mathrec.metrics import catalogue_coverage
 from mathrec.metrics import gini  # re-exported: the feedback loop measures exposure with it
 
 __all__ = [
@@ -59,17 +60,21 @@ def coverage(items, n_items: int) -> float:
     n_items : int
         Size of the catalogue.
 
+    Notes
+    -----
+    It is :func:`mathrec.metrics.catalogue_coverage` of one list holding all
+    of ``items``, for the integer item indices the simulation uses.
+
     Examples
     --------
     >>> coverage([0, 1, 1, 3], 10)
     0.3
     """
-    if isinstance(n_items, bool) or not isinstance(n_items, (int, np.integer)) or n_items < 1:
-        raise ValueError(f"n_items must be an int >= 1; got {n_items!r}")
+    n_items = check_positive_int(n_items, "n_items")
     a = np.asarray(items).ravel()
     if a.size and (a.min() < 0 or a.max() >= n_items):
         raise ValueError(f"items must lie in [0, {n_items})")
-    return len(np.unique(a)) / n_items
+    return catalogue_coverage([np.unique(a)], n_items)
 
 
 # --------------------------------------------------------------------------- recommenders
@@ -254,9 +259,8 @@ def simulate_feedback_loop(
         score = RECOMMENDERS[recommender]
     else:
         raise ValueError(f"recommender must be one of {sorted(RECOMMENDERS)} or a callable; got {recommender!r}")
-    for name, value, lo in (("n_rounds", n_rounds, 1), ("n_recs", n_recs, 1)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
-            raise ValueError(f"{name} must be an int >= {lo}; got {value!r}")
+    n_rounds = check_positive_int(n_rounds, "n_rounds")
+    n_recs = check_positive_int(n_recs, "n_recs")
     exploration = check_real(exploration, "exploration", low=0, high=1)
     click_threshold = check_real(click_threshold, "click_threshold")
     click_temperature = check_real(click_temperature, "click_temperature", low=0, closed="neither")
@@ -267,9 +271,7 @@ def simulate_feedback_loop(
         raise ValueError(f"user ids must lie in [0, {m}) and item ids in [0, {n}), as in truth")
     if users_per_round is None:
         users_per_round = m
-    if isinstance(users_per_round, bool) or not isinstance(users_per_round, (int, np.integer)) \
-            or not 1 <= users_per_round <= m:
-        raise ValueError(f"users_per_round must be an int in [1, {m}]; got {users_per_round!r}")
+    users_per_round = check_positive_int(users_per_round, "users_per_round", maximum=m)
     rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) \
         else random_state
     lo, hi = truth.rating_scale

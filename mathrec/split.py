@@ -28,7 +28,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._validation import check_choice, check_real, check_unique_columns
+from ._validation import (
+    check_choice,
+    check_positive_int,
+    check_probability,
+    check_real,
+    check_unique_columns,
+)
 from .data import Interactions
 
 __all__ = [
@@ -133,9 +139,7 @@ def _check_cold(cold):
 
 
 def _check_fraction(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not 0 < value < 1:
-        raise ValueError(f"{name} must be a number in (0, 1); got {value!r}")
-    return float(value)
+    return check_probability(value, name, open_low=True, open_high=True)
 
 
 def _rng(random_state):
@@ -269,13 +273,12 @@ def per_user_split(ratings, test_size=0.2, *, min_train=1, random_state=None, co
     _check_cold(cold)
     if isinstance(test_size, (int, np.integer)) and not isinstance(test_size, bool):
         if test_size < 1:
-            raise ValueError(f"test_size must be a fraction in (0, 1) or an int >= 1; got {test_size!r}")
+            raise ValueError(f"test_size must be a fraction in (0, 1) or an int >= 1, got {test_size!r}")
         per_user = None
         count = int(test_size)
     else:
         per_user = _check_fraction("test_size", test_size)
-    if isinstance(min_train, bool) or not isinstance(min_train, (int, np.integer)) or min_train < 1:
-        raise ValueError(f"min_train must be an int >= 1; got {min_train!r}")
+    check_positive_int(min_train, "min_train")
     rng = _rng(random_state)
     n = len(df)
     codes = pd.factorize(df[user])[0]
@@ -322,8 +325,7 @@ def leave_last_out(ratings, n=1, *, cold="drop", user="user", item="item", times
     """
     df, was = _as_frame(ratings, user, item, timestamp)
     _check_cold(cold)
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be an int >= 1; got {n!r}")
+    n = check_positive_int(n, "n")
     codes = pd.factorize(df[user])[0]
     t = _times(df[timestamp], timestamp)
     # sort by (user, time, row position); rank from the end within each user
@@ -456,8 +458,7 @@ def kfold(ratings, n_splits=5, *, random_state=None, shuffle=True, cold="drop", 
     df, was = _as_frame(ratings, user, item)
     _check_cold(cold)
     n = len(df)
-    if isinstance(n_splits, bool) or not isinstance(n_splits, (int, np.integer)) or not 2 <= n_splits <= n:
-        raise ValueError(f"n_splits must be an int in [2, {n}] (the number of rows); got {n_splits!r}")
+    n_splits = check_positive_int(n_splits, "n_splits", minimum=2, maximum=n)
     order = _rng(random_state).permutation(n) if shuffle else np.arange(n)
     fold = np.empty(n, dtype=np.int64)
     fold[order] = np.arange(n) * n_splits // n

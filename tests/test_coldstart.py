@@ -84,8 +84,7 @@ def test_content_based_worked_example():
     assert m.predict([2], ["d"])[0] == pytest.approx(1 / np.sqrt(2))
 
 
-def test_content_scores_equal_sklearn_cosine_of_profile_and_items():
-    rng = np.random.default_rng(0)
+def test_content_scores_equal_sklearn_cosine_of_profile_and_items(rng):
     genres = [list(rng.choice(list("ABCDEF"), size=rng.integers(0, 4), replace=False)) for _ in range(30)]
     items = pd.DataFrame({"item": np.arange(30) * 10, "genres": genres})
     ratings = pd.DataFrame({"user": rng.integers(0, 8, 60), "item": rng.integers(0, 25, 60) * 10,
@@ -195,10 +194,8 @@ def test_content_based_ids_of_another_type_are_refused_by_name():
     assert m.recommend(2, n=2)["item"].tolist() == [10, 30]
 
 
-def test_content_based_uint64_and_int64_ids_stay_distinct():
-    toy = pd.DataFrame({"user": [1, 1, 1, 2, 2, 3, 3, 3, 4, 4, 5, 5],
-                        "item": [10, 20, 30, 10, 40, 20, 30, 50, 10, 50, 40, 60],
-                        "rating": [5., 3, 4, 4, 2, 1, 5, 3, 2, 4, 3, 5]})
+def test_content_based_uint64_and_int64_ids_stay_distinct(toy12):
+    toy = toy12
     shift = np.where(toy["item"] > 10, np.uint64(2**63), np.uint64(0))
     big = toy.assign(item=(toy["item"].astype("uint64") + shift).astype("uint64"))
     feats = pd.DataFrame({"item": [10, 7], "genres": [["a"], ["b"]]})  # int64 ids
@@ -211,10 +208,8 @@ def test_content_based_uint64_and_int64_ids_stay_distinct():
     np.testing.assert_array_equal(m.predict([1, 1], [2**63 + 20, 10]) > 0, [False, True])
 
 
-def test_hybrid_serves_new_users_whatever_min_ratings():
-    ratings = pd.DataFrame({"user": [1, 1, 1, 2, 2, 3, 3, 3, 4, 4, 5, 5],
-                            "item": [10, 20, 30, 10, 40, 20, 30, 50, 10, 50, 40, 60],
-                            "rating": [5., 3, 4, 4, 2, 1, 5, 3, 2, 4, 3, 5]})
+def test_hybrid_serves_new_users_whatever_min_ratings(toy12):
+    ratings = toy12
     h = SwitchingHybrid(ItemKNN(), min_ratings=0).fit(ratings)
     assert h.route("new user") == "popularity"
     rec = h.recommend("new user", n=3)

@@ -167,16 +167,21 @@ def test_labels_other_than_zero_one_raise():
         LogisticCTR().fit(np.eye(3), [0, 1, 2])
 
 
-@pytest.mark.parametrize("alpha", [-1e-3, float("nan"), float("inf"), "0.1", True])
-def test_bad_alpha_raises(alpha):
-    with pytest.raises(ValueError, match="alpha must be a finite number >= 0"):
+@pytest.mark.parametrize("alpha, error", [(-1e-3, ValueError), (float("nan"), ValueError),
+                                          (float("inf"), ValueError), ("0.1", TypeError),
+                                          (True, TypeError)])
+def test_bad_alpha_raises(alpha, error):
+    with pytest.raises(error, match="alpha must be a finite real number >= 0, got"):
         LogisticCTR(alpha=alpha).fit(np.eye(2), [0, 1])
 
 
-@pytest.mark.parametrize("kw, match", [({"tol": 0}, "tol"), ({"max_iter": 0}, "max_iter"),
-                                       ({"max_iter": 2.5}, "max_iter")])
-def test_bad_solver_settings_raise(kw, match):
-    with pytest.raises(ValueError, match=match):
+@pytest.mark.parametrize("kw, error, match", [({"tol": 0}, ValueError, "tol must be .*, got 0"),
+                                              ({"max_iter": 0}, ValueError, "max_iter must be .*, got 0"),
+                                              ({"max_iter": 2.5}, TypeError, "max_iter must be .*, got 2.5"),
+                                              ({"fit_intercept": 1}, TypeError,
+                                               "fit_intercept must be True or False, got 1")])
+def test_bad_solver_settings_raise(kw, error, match):
+    with pytest.raises(error, match=match):
         LogisticCTR(**kw).fit(np.eye(2), [0, 1])
 
 

@@ -47,8 +47,7 @@ def test_zero_rating_is_stored_explicitly():
     assert X.to_csr().nnz == 2
 
 
-def test_csr_matches_dense_construction():
-    rng = np.random.default_rng(0)
+def test_csr_matches_dense_construction(rng):
     m, n = 13, 17
     mask = rng.random((m, n)) < 0.3
     dense = np.where(mask, rng.integers(1, 6, (m, n)).astype(float), 0.0)

@@ -377,19 +377,21 @@ def test_synthetic_million_ratings_memory_light():
 
 
 @pytest.mark.parametrize(
-    "kwargs, match",
+    "kwargs, error, match",
     [
-        (dict(n_users=0), "n_users must be an integer >= 1; got 0"),
-        (dict(n_items=2.5), "n_items must be an integer"),
-        (dict(n_ratings=10, density=0.1), "not both"),
-        (dict(density=0.9), "density must lie in"),
-        (dict(n_users=10, n_items=10, n_ratings=60), "exceeds half"),
-        (dict(mnar=-1), "mnar must be a finite number >= 0; got -1"),
-        (dict(rating_scale=(5, 1)), "rating_scale"),
+        (dict(n_users=0), ValueError, "n_users must be an integer >= 1, got 0"),
+        (dict(n_items=2.5), TypeError, "n_items must be an integer >= 1, got 2.5"),
+        (dict(n_ratings=10, density=0.1), ValueError, "not both"),
+        (dict(density=0.9), ValueError, r"density must be a finite real number > 0 and <= 0.5, got 0.9"),
+        (dict(n_users=10, n_items=10, n_ratings=60), ValueError, "exceeds half"),
+        (dict(mnar=-1), ValueError, "mnar must be a finite real number >= 0, got -1"),
+        (dict(noise="0.5"), TypeError, "noise must be a finite real number >= 0, got '0.5'"),
+        (dict(rating_step=0), ValueError, "rating_step must be a finite real number > 0, got 0"),
+        (dict(rating_scale=(5, 1)), ValueError, "rating_scale"),
     ],
 )
-def test_synthetic_bad_arguments(kwargs, match):
-    with pytest.raises(ValueError, match=match):
+def test_synthetic_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
         make_synthetic(**kwargs)
 
 

@@ -108,7 +108,7 @@ RECOMMENDERS = [
          bad_params={"n_factors": 0, "lr_all": -0.1, "reg_all": float("nan"),
                      "init_mean": float("nan"), "init_std_dev": 0.0, "random_state": 1.5}),
     Spec("ALS", lambda: ALS(n_factors=3, n_iter=4, random_state=0), random=True,
-         bad_params={"n_factors": -1, "regularization": 0.0, "reg": "l1",
+         bad_params={"n_factors": -1, "regularization": 0.0, "reg_mode": "l1",
                      "init_std_dev": 0.0}),
     Spec("ImplicitALS", lambda: ImplicitALS(n_factors=3, n_iter=3, random_state=0),
          random=True,

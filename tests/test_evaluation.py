@@ -74,3 +74,32 @@ def test_evaluate_refuses_nan_threshold_and_unfitted_models():
         evaluate(ItemKNN(), train, test, relevance_threshold=float("nan"))
     with pytest.raises(mathrec.NotFittedError):
         evaluate(ItemKNN(), train, test, fit=False)
+
+
+@pytest.mark.slow
+def test_list_quality_quoted_in_the_docstrings():
+    """The validation precision@10 / NDCG@10 that the docstrings of BaselineOnly,
+    BiasedMF and ALS quote, next to Popularity and PureSVD."""
+    import os
+    from pathlib import Path
+
+    from mathrec.datasets import load_movielens
+    from mathrec.factorization import ALS, BiasedMF, PureSVD
+    from mathrec.split import random_split
+
+    data = Path(os.environ.get("MATHREC_DATA", Path(__file__).parents[2] / "shared" / "data"))
+    if not (data / "ml-latest-small" / "ratings.csv").exists():
+        pytest.skip("ml-latest-small not available")
+    train, _ = random_split(load_movielens(data_home=data), 0.2, random_state=0)
+    tr, va = random_split(train, 0.2, random_state=1)
+    quoted = {
+        "Popularity": (Popularity(), 0.0881, 0.1199),
+        "BaselineOnly": (BaselineOnly(), 0.0549, 0.0777),
+        "BiasedMF": (BiasedMF(random_state=0), 0.0415, 0.0518),
+        "ALS": (ALS(random_state=0), 0.0037, 0.0033),
+        "PureSVD": (PureSVD(), 0.1153, 0.1640),
+    }
+    for name, (model, precision, ndcg) in quoted.items():
+        res = evaluate(model, tr, va, k=10, rating_metrics=False).set_index("metric")["value"]
+        assert res["precision@k"] == pytest.approx(precision, abs=5e-5), name
+        assert res["ndcg@k"] == pytest.approx(ndcg, abs=5e-5), name

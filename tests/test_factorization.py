@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,6 +11,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mathrec._kernels import cg_half_step, sgd_epoch, sgd_kernels
 from mathrec.data import Interactions, UnknownItemError, UnknownUserError
 from mathrec.factorization import (
     ALS,
@@ -21,13 +19,7 @@ from mathrec.factorization import (
     ImplicitALS,
     PureSVD,
     _als_half_step,
-    _cg_half_step,
-    _kernels,
-    _sgd_epoch,
 )
-
-DATA = Path(os.environ.get("MATHREC_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
-
 
 def random_ratings(n_users=30, n_items=20, density=0.3, seed=0, scale=(1, 5)):
     rng = np.random.RandomState(seed)
@@ -63,7 +55,7 @@ def test_sgd_step_is_half_gradient_of_the_per_rating_objective():
     h = 1e-6
     grad = np.array([(objective(theta + h * e) - objective(theta - h * e)) / (2 * h)
                      for e in np.eye(len(theta))])
-    for kernel in (_sgd_epoch, _kernels(True)[0], _kernels(False)[0]):
+    for kernel in (sgd_epoch, sgd_kernels(True)[0], sgd_kernels(False)[0]):
         bu, bi, P, Q = bu0.copy(), bi0.copy(), P0.copy(), Q0.copy()
         kernel(np.array([u]), np.array([i]), np.array([r]), np.array([0]), mu, bu, bi, P, Q,
                lr, lr, lr, lr, lam, lam, lam, lam, True)
@@ -92,9 +84,9 @@ def test_biasedmf_history_matches_a_recomputation(small):
                          + ni @ (model.item_bias_**2 + (model.item_factors_**2).sum(1)))
     last = model.history_.iloc[-1]
     assert last.train_rmse == pytest.approx(np.sqrt(np.mean(e**2)), rel=1e-10)
-    assert last.train_objective == pytest.approx(obj, rel=1e-10)
+    assert last.objective == pytest.approx(obj, rel=1e-10)
     assert model.history_.valid_rmse.isna().all()
-    assert list(model.history_.epoch) == [1, 2, 3, 4]
+    assert list(model.history_.iteration) == [1, 2, 3, 4]
 
 
 def test_biasedmf_training_error_decreases(small):
@@ -205,14 +197,14 @@ def test_als_half_step_solves_the_normal_equations(seed, k, weighted, density):
 
 @pytest.mark.parametrize("reg", ["weighted", "plain"])
 def test_als_fit_satisfies_normal_equations_and_decreases_objective(small, reg):
-    m = ALS(n_factors=4, n_iter=6, regularization=0.2, reg=reg, random_state=0).fit(small)
+    m = ALS(n_factors=4, n_iter=6, regularization=0.2, reg_mode=reg, random_state=0).fit(small)
     inter = m.interactions_
     R = sp.csr_matrix((inter.ratings - m.global_mean_, (inter.user_idx, inter.item_idx)),
                       shape=inter.shape)
     # the last half step solved the items given the final users
     assert _normal_equation_residual(R.T.tocsr(), m.user_factors_, m.item_factors_, 0.2,
                                      reg == "weighted") < 1e-9
-    obj = m.history_.train_objective.to_numpy()
+    obj = m.history_.objective.to_numpy()
     assert np.all(np.diff(obj) <= 1e-9 * obj[:-1])
 
 
@@ -235,8 +227,10 @@ def test_als_determinism_and_unknown(small):
     with pytest.raises(UnknownItemError):
         a.predict([0], ["nope"])
     assert a.predict([0], ["nope"], unknown="fallback")[0] == pytest.approx(a.global_mean_)
-    with pytest.raises(ValueError, match="reg"):
-        ALS(reg="l1").fit(small)
+    with pytest.raises(ValueError, match="reg_mode must be 'weighted' or 'plain'; got 'l1'"):
+        ALS(reg_mode="l1").fit(small)
+    with pytest.raises(TypeError, match="reg"):  # the former name of reg_mode
+        ALS(reg="plain")
 
 
 # ---------------------------------------------------------------- ImplicitALS
@@ -249,7 +243,7 @@ def test_cg_with_enough_steps_matches_a_dense_direct_solve(compiled):
     C.sort_indices()
     Y = rng.normal(size=(n, k))
     X = rng.normal(size=(m, k))
-    _cg_half_step(C, X, Y, lam, cg_steps=50, compiled=compiled)
+    cg_half_step(C, X, Y, lam, cg_steps=50, compiled=compiled)
     Cd = C.toarray()
     for u in range(m):
         if C.indptr[u] == C.indptr[u + 1]:
@@ -278,8 +272,8 @@ def test_implicit_loss_matches_brute_force():
     S = m.user_factors_ @ m.item_factors_.T
     X, Y = m.user_factors_, m.item_factors_
     loss = (c * (p - S) ** 2).sum() + 0.5 * ((X**2).sum() + (Y**2).sum())
-    assert m.history_.loss.iloc[-1] == pytest.approx(loss / c.sum(), rel=1e-10)
-    assert m.history_.loss.iloc[-1] < m.history_.loss.iloc[0]
+    assert m.history_.objective.iloc[-1] == pytest.approx(loss / c.sum(), rel=1e-10)
+    assert m.history_.objective.iloc[-1] < m.history_.objective.iloc[0]
 
 
 def test_implicit_determinism_and_recommend(small):
@@ -309,6 +303,22 @@ def test_puresvd_matches_numpy_svd(small, center):
     got = m.predict(inter.users[uu.ravel()], inter.items[ii.ravel()]).reshape(D.shape)
     np.testing.assert_allclose(got, recon, atol=1e-8)
     np.testing.assert_allclose(m.item_factors_.T @ m.item_factors_, np.eye(k), atol=1e-10)
+
+
+@pytest.mark.parametrize("center", [None, "item"])
+def test_puresvd_on_a_zero_matrix_has_zero_factors(center, toy12):
+    # all ratings 0: R_0 = 0; a full matrix with constant columns: R_0 - 1 c^T = 0
+    toy = toy12.assign(rating=0.0)
+    full = pd.DataFrame([(u, i, float(i)) for u in range(4) for i in range(3)],
+                        columns=["user", "item", "rating"])
+    for df in (toy, full) if center == "item" else (toy,):
+        m = PureSVD(n_factors=2, center=center, random_state=0).fit(df)
+        np.testing.assert_array_equal(m.singular_values_, [0.0, 0.0])
+        np.testing.assert_array_equal(m.user_factors_, 0.0)
+        np.testing.assert_allclose(m.item_factors_.T @ m.item_factors_, np.eye(2))
+        # every score is the item mean c_i, which is the rating itself here
+        np.testing.assert_allclose(m.predict(df.user, df.item), df.rating)
+        assert len(m.recommend(df.user.iloc[0], n=2)) <= 2
 
 
 def test_puresvd_k_above_rank_reconstructs_exactly():
@@ -359,7 +369,7 @@ def test_ch03_one_sgd_step_by_hand():
     bu, bi = np.zeros(1), np.zeros(1)
     P, Q = np.array([[0.1, 0.2]]), np.array([[0.3, -0.1]])
     one = np.array([0])
-    _sgd_epoch(one, one, np.array([5.0]), one, 3.0, bu, bi, P, Q, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, True)
+    sgd_epoch(one, one, np.array([5.0]), one, 3.0, bu, bi, P, Q, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, True)
     assert bu[0] == pytest.approx(0.199) and bi[0] == pytest.approx(0.199)
     np.testing.assert_allclose(P[0], [0.1587, 0.1781], atol=1e-12)
     np.testing.assert_allclose(Q[0], [0.3169, -0.0592], atol=1e-12)
@@ -376,14 +386,10 @@ def test_ch03_one_als_user_by_hand():
 
 # ------------------------------------------------------- accuracy on real data
 @pytest.fixture(scope="module")
-def ml_split():
-    path = DATA / "ml-latest-small" / "ratings.csv"
-    if not path.exists():
-        pytest.skip(f"{path} not found")
-    from mathrec.datasets import load_movielens
+def ml_split(movielens_ratings):
     from mathrec.split import random_split
 
-    train, test = random_split(load_movielens(data_home=DATA), test_size=0.2, random_state=0)
+    train, test = random_split(movielens_ratings, test_size=0.2, random_state=0)
     return train, test
 
 

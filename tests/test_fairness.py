@@ -58,7 +58,8 @@ def test_intra_list_diversity_by_hand_and_sklearn():
     (lambda: mmr([1.0, 2.0], np.eye(2), lam=1.5), "lam"),
     (lambda: mmr([1.0, 2.0], np.eye(2), lam=-0.1), "lam"),
     (lambda: mmr([1.0, 2.0], np.eye(3)), "shape"),
-    (lambda: xquad([1.0, 2.0], [True, False], lam=2), "lam"),
+    (lambda: xquad([1.0, 2.0], [True, False], diversity_weight=2), "diversity_weight must be"),
+    (lambda: xquad([1.0, 2.0], [True, False], lam=0.5), "lam"),  # mmr's name, not xquad's
     (lambda: xquad([1.0, 2.0], [1, 0]), "bool"),
     (lambda: xquad([1.0, np.nan], [True, False]), "finite"),
     (lambda: mmr([1.0, 2.0], np.eye(2), n=0), "n must"),
@@ -76,7 +77,7 @@ def test_mmr_with_lambda_one_is_the_relevance_ranking(rel, n):
     S = cosine_similarity(X)
     expect = np.argsort(-np.asarray(rel), kind="stable")[:n]
     assert mmr(rel, S, n=n, lam=1.0).tolist() == expect.tolist()
-    assert xquad(rel, rng.random(len(rel)) < 0.5, n=n, lam=0.0).tolist() == expect.tolist()
+    assert xquad(rel, rng.random(len(rel)) < 0.5, n=n, diversity_weight=0.0).tolist() == expect.tolist()
 
 
 @settings(max_examples=50, deadline=None)
@@ -84,7 +85,7 @@ def test_mmr_with_lambda_one_is_the_relevance_ranking(rel, n):
 def test_rerankers_return_distinct_candidates(rel, n, lam):
     rng = np.random.default_rng(0)
     S = cosine_similarity(rng.random((len(rel), 3)))
-    for out in (mmr(rel, S, n=n, lam=lam), xquad(rel, rng.random(len(rel)) < 0.3, n=n, lam=lam)):
+    for out in (mmr(rel, S, n=n, lam=lam), xquad(rel, rng.random(len(rel)) < 0.3, n=n, diversity_weight=lam)):
         assert len(out) == min(n, len(rel)) and len(set(out.tolist())) == len(out)
 
 
@@ -102,16 +103,16 @@ def test_long_tail_share_rises_monotonically_with_lambda():
     rel = pop / pop.max() + rng.normal(0, 0.05, m)  # a popularity-biased model
     tail = np.zeros(m, dtype=bool)
     tail[12:] = True
-    shares = [tail[xquad(rel, tail, n=10, lam=lam)].mean() for lam in np.linspace(0, 1, 11)]
-    assert shares[0] == tail[np.argsort(-rel, kind="stable")[:10]].mean() == 0.1  # lam = 0: relevance
-    assert shares[-1] == 0.5  # lam = 1: coverage alone alternates head and tail
+    shares = [tail[xquad(rel, tail, n=10, diversity_weight=w)].mean() for w in np.linspace(0, 1, 11)]
+    assert shares[0] == tail[np.argsort(-rel, kind="stable")[:10]].mean() == 0.1  # weight 0: relevance
+    assert shares[-1] == 0.5  # weight 1: coverage alone alternates head and tail
     assert all(b >= a for a, b in zip(shares, shares[1:])), shares
 
 
 def test_xquad_binary_adds_at_most_one_tail_item_by_coverage():
     rel = np.linspace(1, 0, 20)
     tail = np.arange(20) >= 10
-    out = xquad(rel, tail, n=10, lam=0.6, smooth=False)
+    out = xquad(rel, tail, n=10, diversity_weight=0.6, smooth=False)
     assert tail[out].sum() == 1
 
 
@@ -139,7 +140,7 @@ def test_rerankers_are_scale_safe_for_huge_relevance():
     assert xquad(rel, tail, n=3).tolist() == xquad(rel / 1e308, tail, n=3).tolist()
 
 
-@pytest.mark.parametrize("kw, match", [({"lam": float("nan")}, "lam must be"),
+@pytest.mark.parametrize("kw, match", [({"diversity_weight": float("nan")}, "diversity_weight must be"),
                                        ({"tail_preference": float("nan")}, "tail_preference must be")])
 def test_xquad_refuses_nan_weights(kw, match):
     from mathrec.fairness import xquad
@@ -162,3 +163,17 @@ def test_average_popularity_refuses_nan_popularity():
     with pytest.raises(ValueError, match=r"popularity must be finite for every listed item; items \['b'\]"):
         average_popularity([["a", "b"], ["c"]], pop)
     assert average_popularity([["a"], ["c"]], pop) == 5.5
+
+
+def test_fractions_and_relevance_are_checked_by_name():
+    from mathrec.fairness import mmr
+
+    pop = pd.Series({"a": 1, "b": 50, "c": 3})
+    with pytest.raises(TypeError, match="head_fraction must be a finite real number > 0 and < 1, got '0.2'"):
+        long_tail_items(pop, "0.2")
+    with pytest.raises(ValueError, match="head_fraction must be a finite real number > 0 and < 1, got 1"):
+        long_tail_items(pop, 1)
+    with pytest.raises(ValueError, match=r"relevance must be 1-D, got an array of shape \(1, 2\)"):
+        mmr([[1.0, 0.5]], np.eye(2), n=1)
+    with pytest.raises(ValueError, match=r"relevance contains a non-finite value \(nan at position 1\)"):
+        mmr([1.0, np.nan], np.eye(2), n=1)

@@ -28,7 +28,7 @@ def _normal_equations(model, items, ratings):
     """p_u from the normal equations, solved directly with numpy.linalg.solve."""
     Q = model.item_factors_[np.asarray(model.interactions_.item_index(list(items)))]
     k = Q.shape[1]
-    w = len(items) if model.reg == "weighted" else 1.0
+    w = len(items) if model.reg_mode == "weighted" else 1.0
     A = Q.T @ Q + model.regularization * w * np.eye(k)
     b = Q.T @ (np.asarray(ratings, dtype=float) - model.global_mean_)
     return np.linalg.solve(A, b)
@@ -39,7 +39,7 @@ def _normal_equations(model, items, ratings):
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_fold_in_solves_normal_equations(reg, center, seed):
     df = _random_ratings(seed)
-    als = ALS(n_factors=4, n_iter=5, regularization=0.1, reg=reg, center=center,
+    als = ALS(n_factors=4, n_iter=5, regularization=0.1, reg_mode=reg, center=center,
               random_state=seed).fit(df)
     rng = np.random.default_rng(100 + seed)
     items = rng.choice(25, size=6, replace=False)
@@ -76,7 +76,7 @@ def test_fold_in_equals_full_user_sweep_with_q_fixed():
 @pytest.mark.parametrize("reg", ["weighted", "plain"])
 def test_fold_in_training_user_reproduces_user_step(reg):
     df = _random_ratings(4)
-    als = ALS(n_factors=3, n_iter=6, regularization=0.1, reg=reg, random_state=1).fit(df)
+    als = ALS(n_factors=3, n_iter=6, regularization=0.1, reg_mode=reg, random_state=1).fit(df)
     # one more user step with the final Q, computed independently per user
     for user in (0, 7, 12):
         hist = df[df.user == user]
@@ -84,7 +84,7 @@ def test_fold_in_training_user_reproduces_user_step(reg):
         expected = _normal_equations(als, hist.item.to_numpy(), hist.rating.to_numpy())
         np.testing.assert_allclose(P[0], expected, rtol=1e-10, atol=1e-12)
     # at convergence, a training user's fold-in is (nearly) her fitted factors
-    conv = ALS(n_factors=3, n_iter=300, regularization=0.1, reg=reg, random_state=1).fit(df)
+    conv = ALS(n_factors=3, n_iter=300, regularization=0.1, reg_mode=reg, random_state=1).fit(df)
     hist = df[df.user == 5]
     _, P = fold_in_users(conv, hist)
     u = conv.interactions_.user_index(5)

@@ -154,9 +154,10 @@ def test_zero_matrix():
     assert approximation_error(np.zeros((3, 2)), 1) == 0.0
 
 
-@pytest.mark.parametrize("k", [0, 4, -1, 1.5, True])
-def test_bad_k(k):
-    with pytest.raises(ValueError, match=r"^k must be"):
+@pytest.mark.parametrize("k, error", [(0, ValueError), (4, ValueError), (-1, ValueError),
+                                      (1.5, TypeError), (True, TypeError)])
+def test_bad_k(k, error):
+    with pytest.raises(error, match=rf"^k must be .*, got {k}"):
         truncated_svd(np.eye(3), k)
 
 

@@ -206,8 +206,12 @@ def test_binary_cross_entropy_bad_inputs():
         binary_cross_entropy([], [])
     with pytest.raises(ValueError, match=r"base must be a number > 0 and != 1, got 1"):
         binary_cross_entropy([1], [0.5], base=1)
-    with pytest.raises(ValueError, match=r"eps must be a number in \(0, 0.5\)"):
+    with pytest.raises(ValueError, match=r"eps must be a finite real number > 0 and < 0.5, got 0"):
         binary_cross_entropy([1], [0.5], eps=0)
+    with pytest.raises(ValueError, match=r"base must be a finite real number > 0, got -2"):
+        binary_cross_entropy([1], [0.5], base=-2)
+    with pytest.raises(TypeError, match=r"base must be a finite real number > 0, got '2'"):
+        binary_cross_entropy([1], [0.5], base="2")
 
 
 def test_cross_entropy_bad_inputs():

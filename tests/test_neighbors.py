@@ -597,3 +597,25 @@ def test_default_lists_are_acceptable(movielens_split):
         assert default > 0.05
     assert ItemKNN().get_params()["shrinkage"] == 100.0
     assert UserKNN().get_params()["recommend_by"] == "similarity"
+
+
+@pytest.mark.parametrize("cls", [UserKNN, ItemKNN])
+def test_a_tie_group_larger_than_the_room_left_takes_the_earliest_ratings(cls, monkeypatch):
+    """Three neighbours equally similar to the target, room for two: the two rated first
+    (in training order) are used, by predict and by the top-N walk alike."""
+    monkeypatch.setattr(mathrec.neighbors, "_FEW_USERS", 0)
+    rows = [("u", "b", 4.0), ("u", "c", 1.0), ("u", "a", 5.0)]
+    rows += [(v, e, 3.0) for v in ("v1", "v2") for e in ("a", "b", "c", "t")]
+    df = pd.DataFrame(rows, columns=["user", "item", "rating"])
+    if cls is UserKNN:  # the same neighbourhoods with the roles of users and items swapped
+        df = df.rename(columns={"user": "item", "item": "user"})
+        user, item = "t", "u"
+    else:
+        user, item = "u", "t"
+    m = cls(k=2, similarity="jaccard", shrinkage=0.0, recommend_by="rating").fit(df)
+    est, details = m.predict(user, item, return_details=True)
+    assert est == pytest.approx(2.5)  # b and c, not a: (4 + 1) / 2
+    assert details["actual_k"].tolist() == [2]
+    inter = m.interactions_
+    block = m._score_block(np.arange(inter.n_users))
+    assert block[inter.user_index([user])[0], inter.item_index([item])[0]] == pytest.approx(2.5)

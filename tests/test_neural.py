@@ -299,8 +299,8 @@ def test_training_lowers_the_loss_and_logs_each_epoch(name, capsys):
     model = MODELS[name](verbose=True).set_params(n_epochs=6, lr=0.01).fit(DATA)
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 6 and lines[0].startswith(f"{name} epoch   1/6  loss ")
-    assert list(model.history_.columns) == ["epoch", "loss"]
-    assert model.history_["loss"].iloc[-1] < model.history_["loss"].iloc[0]
+    assert list(model.history_.columns) == ["iteration", "objective"]
+    assert model.history_["objective"].iloc[-1] < model.history_["objective"].iloc[0]
     MODELS[name]().fit(DATA)
     assert capsys.readouterr().out == ""             # silent by default
 

@@ -218,6 +218,57 @@ def test_tiny_and_huge_values_do_not_underflow_or_overflow():
     assert cosine([1e200, 0], [1e200, 1e200]) == pytest.approx(1 / math.sqrt(2))
 
 
+def test_pearson_of_a_constant_vector_up_to_rounding_is_zero():
+    # 0.1 + 0.2 != 0.3: the spread is rounding noise, not a correlation of -0.5
+    nearly = [0.1 + 0.2, 0.3, 0.3]
+    assert pearson(nearly, [1, 2, 3]) == 0.0
+    assert pearson([1, 2, 3], nearly) == 0.0
+    S = similarity_matrix(np.array([nearly, [1.0, 2.0, 3.0]]), "pearson")
+    assert pearson(nearly, [1, 2, 3]) == S[0, 1]
+    # a small but real spread is still correlated
+    assert pearson([3.0, 3.0 + 1e-4, 3.0 + 2e-4], [1, 2, 3]) == pytest.approx(1.0)
+
+
+def test_pearson_of_huge_and_tiny_values():
+    # the mean of [1e308, 1e308, 0] overflows unless the vector is scaled first
+    assert pearson([1e308, 1e308, 0.0], [1.0, 2.0, 3.0]) == pytest.approx(
+        pearson([1.0, 1.0, 0.0], [1.0, 2.0, 3.0]))
+    assert pearson([1e-300, 3e-300, 2e-300], [1, 3, 2]) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("kind", ["cosine", "pearson", "adjusted_cosine", "jaccard", "cosine_full"])
+@pytest.mark.parametrize("axis", ["users", "items"])
+@pytest.mark.parametrize("scale", [1e200, 1e-200])
+def test_similarity_matrix_of_huge_and_tiny_ratings(kind, axis, scale, rng):
+    R = sp.random(12, 9, density=0.5, random_state=rng, format="csr")
+    R.data = np.round(1 + 4 * R.data)
+    S = similarity_matrix(R, kind, axis)
+    np.testing.assert_allclose(similarity_matrix(R * scale, kind, axis), S, atol=1e-12)
+    # one row of extreme values among ordinary ones
+    if kind != "adjusted_cosine":  # its centring mixes the rows: not row-scale free
+        R2 = R.tolil()
+        R2[3] = R2[3] * scale
+        np.testing.assert_allclose(similarity_matrix(R2.tocsr(), kind, "users"),
+                                   similarity_matrix(R, kind, "users"), atol=1e-12)
+
+
+def test_similarity_matrix_rescaling_is_exact_for_ordinary_ratings():
+    rng = np.random.default_rng(1)
+    R = sp.random(15, 10, density=0.4, random_state=rng, format="csr")
+    R.data = np.round(1 + 4 * R.data) / 2
+    for kind in ("cosine", "pearson", "cosine_full", "adjusted_cosine"):
+        # a power of two changes nothing, to the last bit
+        np.testing.assert_array_equal(similarity_matrix(R * 2.0**40, kind),
+                                      similarity_matrix(R, kind))
+
+
+@pytest.mark.parametrize("kind", ["msd", "pearson_baseline"])
+def test_similarity_matrix_refuses_ratings_whose_squares_overflow(kind):
+    R = sp.csr_matrix(np.array([[1e200, 2e200, 0.0], [1.0, 2.0, 4.0]]))
+    with pytest.raises(ValueError, match=rf"R holds values as large as 2e\+200, .* kind='{kind}'"):
+        similarity_matrix(R, kind)
+
+
 @pytest.mark.parametrize("f", VECTOR_FUNCS)
 def test_length_mismatch_names_both_arguments(f):
     with pytest.raises(ValueError, match=r"a and b must have the same length, got 3 and 2"):
@@ -467,19 +518,20 @@ def test_one_user_and_one_item():
 
 
 @pytest.mark.parametrize(
-    "kwargs, match",
+    "kwargs, error, match",
     [
-        ({"kind": "euclid"}, r"kind must be one of"),
-        ({"axis": "rows"}, r"axis must be 'users' or 'items', got 'rows'"),
-        ({"min_support": -1}, r"min_support must be an integer >= 0, got -1"),
-        ({"min_support": 1.5}, r"min_support must be an integer"),
-        ({"shrinkage": -2.0}, r"shrinkage must be a finite number >= 0, got -2.0"),
-        ({"shrinkage": np.nan}, r"shrinkage must be a finite number"),
-        ({"chunk_size": 0}, r"chunk_size must be a positive integer, got 0"),
+        ({"kind": "euclid"}, ValueError, r"kind must be one of"),
+        ({"axis": "rows"}, ValueError, r"axis must be one of \('users', 'items'\), got 'rows'"),
+        ({"min_support": -1}, ValueError, r"min_support must be an integer >= 0, got -1"),
+        ({"min_support": 1.5}, TypeError, r"min_support must be an integer >= 0, got 1.5"),
+        ({"shrinkage": -2.0}, ValueError, r"shrinkage must be a finite real number >= 0, got -2.0"),
+        ({"shrinkage": np.nan}, ValueError, r"shrinkage must be a finite real number"),
+        ({"shrinkage": "1"}, TypeError, r"shrinkage must be a finite real number >= 0, got '1'"),
+        ({"chunk_size": 0}, ValueError, r"chunk_size must be an integer >= 1, got 0"),
     ],
 )
-def test_matrix_bad_arguments(kwargs, match):
-    with pytest.raises(ValueError, match=match):
+def test_matrix_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
         similarity_matrix(_random_ratings(0), **kwargs)
 
 

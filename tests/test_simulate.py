@@ -63,13 +63,24 @@ def test_gini_bad_input(bad, match):
         gini(bad)
 
 
+def test_coverage_is_catalogue_coverage_of_one_list():
+    from mathrec.metrics import catalogue_coverage
+
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        n = int(rng.integers(1, 30))
+        items = rng.integers(0, n, size=int(rng.integers(0, 40)))
+        assert coverage(items, n) == catalogue_coverage([items.tolist()], n)
+        assert coverage(items, n) == catalogue_coverage([items.tolist()], range(n))
+
+
 def test_coverage():
     assert coverage([0, 1, 1, 3], 10) == 0.3
     assert coverage([], 5) == 0.0
     assert coverage(np.arange(5), 5) == 1.0
     with pytest.raises(ValueError, match="lie in"):
         coverage([5], 5)
-    with pytest.raises(ValueError, match="n_items must be an int >= 1; got 0"):
+    with pytest.raises(ValueError, match="n_items must be an integer >= 1, got 0"):
         coverage([0], 0)
 
 
@@ -174,10 +185,10 @@ def test_custom_scorer_and_exhaustion():
     "kw, match",
     [
         (dict(recommender="svd"), "recommender must be one of"),
-        (dict(n_rounds=0), "n_rounds must be an int >= 1; got 0"),
+        (dict(n_rounds=0), "n_rounds must be an integer >= 1, got 0"),
         (dict(n_recs=-1), "n_recs must be"),
         (dict(exploration=1.5), "exploration must be a finite real number >= 0 and <= 1"),
-        (dict(users_per_round=10_000), r"users_per_round must be an int in \[1, 400\]"),
+        (dict(users_per_round=10_000), r"users_per_round must be an integer >= 1 and <= 400, got 10000"),
         (dict(click_temperature=0), "click_temperature"),
     ],
 )
