@@ -1,13 +1,20 @@
 #!/usr/bin/env python3
-"""Write the body of the API reference (``book/api.md``) from the live package.
+"""Write the API reference (``book/api.md`` and ``book/api/*.md``) from the live package.
 
-``book/api.md`` includes ``book/_generated/api_reference.md`` (git-ignored),
-which this script writes before every build (the book's Sphinx extension
-``scripts/mathrec_book.py`` calls it). It documents every public name of
-``mathrec``: each public submodule's ``__all__`` and the top-level shortcuts of
-``mathrec.__all__``. A new module or name therefore appears in the book without
-editing anything; to place a new module in the reference, add one line to
-``MODULES`` below (its title and default chapter).
+The reference has one page per module. ``book/api.md`` is the index: it
+includes ``book/_generated/api_index.md`` (the package and a table of its
+modules, each with the first line of its docstring). Each module page
+``book/api/<module>.md`` holds one line, an include of
+``book/_generated/api/<module>.md``: its title, a table of its public names and
+their autodoc entries. This script writes the generated files (git-ignored)
+before every build (the book's Sphinx extension ``scripts/mathrec_book.py``
+calls it). It documents every public name of ``mathrec``: each public
+submodule's ``__all__`` and the top-level shortcuts of ``mathrec.__all__``. A
+new name therefore appears in the book without editing anything; a new module
+needs one line in ``MODULES`` below (its title and default chapter), its page
+``book/api/<module>.md`` (``python scripts/make_api.py --stubs`` writes it) and
+its line in ``_toc.yml``; ``tests/test_api_reference.py`` fails until all three
+are there.
 
 Each name links to the chapter that teaches it: the chapter number comes from
 a "Taught in chapter N" line in its docstring, else from its module's
@@ -16,7 +23,7 @@ docstring, else from ``MODULES``; it becomes a link once a notebook
 chapter is in preparation). A chapter with several notebooks: a docstring that
 names one (``notebooks/ch03_factorisation.ipynb``) links to that one.
 
-Usage: ``python scripts/make_api.py [--output PATH]``
+Usage: ``python scripts/make_api.py [--output DIR] [--stubs]``
 """
 
 from __future__ import annotations
@@ -34,7 +41,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from toc_notebooks import toc_notebooks  # noqa: E402
 
-DEFAULT_OUTPUT = ROOT / "book" / "_generated" / "api_reference.md"
+DEFAULT_OUTPUT = ROOT / "book" / "_generated"  # api_index.md and api/<module>.md
+PAGES = ROOT / "book" / "api"  # the committed one-line module pages
+INDEX_NAME = "api_index.md"
 
 # module -> (title, default chapter). One line per module; order = page order.
 MODULES: dict[str, tuple[str, int | None]] = {
@@ -101,9 +110,21 @@ RST_MATH = re.compile(r":math:`([^`]+)`")
 RST_LITERAL = re.compile(r"``([^`]+)``")
 
 
-def _summary(obj, kind: str) -> str:
+def _attribute_doc(module: str, name: str) -> str | None:
+    """The ``#:`` comment above a module constant (what autodoc shows for it)."""
+    try:
+        from sphinx.pycode import ModuleAnalyzer
+
+        docs = ModuleAnalyzer.for_module(f"mathrec.{module}").find_attr_docs()
+    except Exception:  # noqa: BLE001 - no comment: an empty summary
+        return None
+    lines = docs.get(("", name))
+    return "\n".join(lines).strip() if lines else None
+
+
+def _summary(obj, kind: str, module: str = "", name: str = "") -> str:
     """The docstring's first paragraph, translated from reStructuredText to MyST."""
-    doc = inspect.getdoc(obj) if kind != "autodata" else None
+    doc = inspect.getdoc(obj) if kind != "autodata" else _attribute_doc(module, name)
     if not doc:
         return ""
     first = doc.strip().split("\n\n")[0].replace("\n", " ").strip()
@@ -137,7 +158,7 @@ def entries(module: str) -> list[Entry]:
         nb = NOTEBOOK.search(doc or "") or (module_nb if chapter in (None, default) else None)
         if nb and chapter is None:
             chapter = int(nb.group(2))
-        out.append(Entry(module, name, kind, _summary(obj, kind), chapter or default,
+        out.append(Entry(module, name, kind, _summary(obj, kind, module, name), chapter or default,
                          nb.group(1) if nb and int(nb.group(2)) == (chapter or default) else None))
     return out
 
@@ -167,60 +188,94 @@ def _chapter_ref(chapter: int | None, docs: dict, notebook: str | None = None) -
     return f"Chapter {chapter} (in preparation)"
 
 
-def render() -> str:
+def module_summary(module: str) -> str:
+    """The first line of the module's docstring (for the index)."""
+    doc = inspect.getdoc(importlib.import_module(f"mathrec.{module}")) or ""
+    first = doc.strip().split("\n\n")[0].replace("\n", " ").strip()
+    return RST_LITERAL.sub(lambda m: f"`{m.group(1)}`", first).replace("|", "\\|")
+
+
+def _shortcuts() -> dict[str, str]:
+    """Qualified name -> top-level shortcut (``mathrec.neighbors.ItemKNN`` -> ``mathrec.ItemKNN``)."""
     import mathrec
 
-    docs = chapter_docs()
-    modules = public_modules()
-    by_module = {m: entries(m) for m in modules}
-    shortcuts = {}  # qualified name -> top-level shortcut
+    out = {}
     for name in getattr(mathrec, "__all__", []):
         obj = getattr(mathrec, name)
-        mod = getattr(obj, "__module__", "") or ""
-        shortcuts[f"{mod}.{name}"] = f"mathrec.{name}"
+        out[f"{getattr(obj, '__module__', '') or ''}.{name}"] = f"mathrec.{name}"
+    return out
 
-    roles = {"autoclass": "class", "autoexception": "exc", "autofunction": "func", "autodata": "data"}
-    lines = [
-        "<!-- Generated by scripts/make_api.py at build time; do not edit. -->",
-        "",
-        "## The package `mathrec`",
-        "",
-        "```{eval-rst}",
-        ".. automodule:: mathrec",
-        "   :no-members:",
-        "```",
-    ]
-    for module in modules:
-        title, _ = MODULES.get(module, (module, None))
-        lines += ["", f"## `mathrec.{module}`: {title}", ""]
-        refs = dict.fromkeys(_chapter_ref(e.chapter, docs, e.notebook)
-                             for e in sorted(by_module[module], key=lambda e: e.chapter or 0)
-                             if e.chapter is not None)
-        if refs:
-            lines += ["Taught in " + ", ".join(refs) + ".", ""]
-        lines += ["| Name | What it is | Chapter |", "|---|---|---|"]
-        for e in by_module[module]:
-            also = f" (also `{shortcuts[e.qualname]}`)" if e.qualname in shortcuts else ""
-            lines.append(f"| {{py:{roles[e.kind]}}}`~{e.qualname}`{also} | {e.summary} | "
-                         f"{_chapter_ref(e.chapter, docs, e.notebook)} |")
-        lines += ["", "```{eval-rst}", f".. automodule:: mathrec.{module}", "   :no-members:", ""]
-        for e in by_module[module]:
-            lines.append(f".. {e.kind}:: {e.qualname}")
-            if e.kind == "autoclass":
-                lines += ["   :members:", "   :inherited-members:"]
-            lines.append("")
-        lines.append("```")
+
+ROLES = {"autoclass": "class", "autoexception": "exc", "autofunction": "func", "autodata": "data"}
+GENERATED = "<!-- Generated by scripts/make_api.py at build time; do not edit. -->"
+
+
+def render_index() -> str:
+    """The index page's body: the package docstring and one row per module."""
+    lines = [GENERATED, "", "## Modules", "", "| Module | What it holds |", "|---|---|"]
+    for module in public_modules():
+        lines.append(f"| {{doc}}`mathrec.{module} </book/api/{module}>` | {module_summary(module)} |")
+    lines += ["", "## The package `mathrec`", "", "```{eval-rst}", ".. automodule:: mathrec",
+              "   :no-members:", "```"]
     return "\n".join(lines) + "\n"
+
+
+def render_module(module: str, docs: dict | None = None, shortcuts: dict | None = None) -> str:
+    """One module's page: its title, what teaches it, a table of names, and their entries."""
+    docs = chapter_docs() if docs is None else docs
+    shortcuts = _shortcuts() if shortcuts is None else shortcuts
+    found = entries(module)
+    title, _ = MODULES.get(module, (module, None))
+    lines = [GENERATED, "", f"# `mathrec.{module}`: {title}", ""]
+    refs = dict.fromkeys(_chapter_ref(e.chapter, docs, e.notebook)
+                         for e in sorted(found, key=lambda e: e.chapter or 0) if e.chapter is not None)
+    if refs:
+        lines += ["Taught in " + ", ".join(refs) + ". All modules: {doc}`the API reference </book/api>`.", ""]
+    lines += ["| Name | What it is | Chapter |", "|---|---|---|"]
+    for e in found:
+        also = f" (also `{shortcuts[e.qualname]}`)" if e.qualname in shortcuts else ""
+        lines.append(f"| {{py:{ROLES[e.kind]}}}`~{e.qualname}`{also} | {e.summary} | "
+                     f"{_chapter_ref(e.chapter, docs, e.notebook)} |")
+    lines += ["", "```{eval-rst}", f".. automodule:: mathrec.{module}", "   :no-members:", ""]
+    for e in found:
+        lines.append(f".. {e.kind}:: {e.qualname}")
+        if e.kind == "autoclass":
+            lines += ["   :members:", "   :inherited-members:"]
+        lines.append("")
+    lines.append("```")
+    return "\n".join(lines) + "\n"
+
+
+def render() -> str:
+    """The whole reference as one text (the index, then every module page)."""
+    docs, shortcuts = chapter_docs(), _shortcuts()
+    return render_index() + "".join(render_module(m, docs, shortcuts) for m in public_modules())
+
+
+def stub(module: str) -> str:
+    """The committed page of one module: an include of its generated body."""
+    return f"```{{include}} ../_generated/api/{module}.md\n```\n"
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")  # untouched when unchanged: no needless rebuild
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    ap.add_argument("--stubs", action="store_true",
+                    help="also write the missing one-line module pages book/api/<module>.md")
     args = ap.parse_args(argv)
-    text = render()
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    if not args.output.is_file() or args.output.read_text(encoding="utf-8") != text:
-        args.output.write_text(text, encoding="utf-8")
+    docs, shortcuts = chapter_docs(), _shortcuts()
+    _write(args.output / INDEX_NAME, render_index())
+    for module in public_modules():
+        _write(args.output / "api" / f"{module}.md", render_module(module, docs, shortcuts))
+        if args.stubs and not (PAGES / f"{module}.md").is_file():
+            _write(PAGES / f"{module}.md", stub(module))
+            print(f"wrote {PAGES.relative_to(ROOT)}/{module}.md: add it to _toc.yml under book/api")
     return 0
 
 

@@ -15,6 +15,11 @@ command re-runs the notebooks under a second numerical configuration
 first file; the page reports that run too. Otherwise the page says so: a build
 that did not run the tests claims nothing.
 
+It also writes the preface's paragraph on validation
+(``book/_generated/validation_note.md``, included by ``book/preface.md``): the
+preface says "what you see is what was checked" only when every chapter
+notebook passed both runs, and a build made without the tests says so plainly.
+
 The page also names what the outputs depend on: the CPU, the BLAS library and
 kernel, and the versions of the libraries (numba included).
 
@@ -39,6 +44,8 @@ from toc_notebooks import toc_notebooks  # noqa: E402
 
 DEFAULT_RESULTS = ROOT / "_build" / "test-results" / "pytest.xml"
 DEFAULT_OUTPUT = ROOT / "book" / "_generated" / "status_table.md"
+# The preface's sentence about validated outputs (book/preface.md includes it).
+NOTE_NAME = "validation_note.md"  # written beside the status table
 PORTABLE_NAME = "nbval-portable.xml"  # written beside the main results by scripts/test.sh
 
 # Distributions whose versions the page reports (name shown, distribution name).
@@ -97,13 +104,13 @@ def notebook_state(nb: str, results: dict | None, results_path: Path,
                    portable: dict | None = None) -> str:
     """The status of one notebook, from the main run and (if given) the second-configuration run."""
     if results is None:
-        return "not validated in this build (the test suite has not been run)"
+        return "not validated (no test run)"
     key = nb.replace("/", ".")  # pytest's classname for notebooks/x.ipynb
     counts = results.get(key)
     if not counts or counts["passed"] + counts["failed"] == 0:
-        return "not validated in this build (no nbval result for this notebook)"
+        return "not validated (no nbval result)"
     if (ROOT / nb).stat().st_mtime > results_path.stat().st_mtime:
-        return "not validated in this build (changed since the last test run)"
+        return "not validated (changed since the test run)"
     if counts["failed"]:
         return f"**failed**: {counts['failed']} of {counts['passed'] + counts['failed']} cells differ or raise"
     state = f"validated: all {counts['passed']} code cells re-run and match the stored outputs"
@@ -169,8 +176,8 @@ def _vendored(name: str) -> str:
         return "not vendored"
 
 
-def render(results_path: Path) -> str:
-    notebooks = toc_notebooks()
+def _load(results_path: Path):
+    """The main run's results and time stamp, and the second configuration's results."""
     results, stamp, portable = (None, None, None)
     if results_path.is_file():
         try:
@@ -183,6 +190,57 @@ def render(results_path: Path) -> str:
             portable, _ = read_results(portable_path)
         except ET.ParseError as exc:
             print(f"make_status: cannot parse {portable_path}: {exc}", file=sys.stderr)
+    return results, stamp, portable
+
+
+def _when(stamp: str | None, results_path: Path) -> str:
+    try:
+        when = dt.datetime.fromisoformat(stamp)
+        if when.tzinfo is None:  # older pytest: local time without offset
+            when = when.astimezone()
+    except (TypeError, ValueError):
+        when = dt.datetime.fromtimestamp(results_path.stat().st_mtime, dt.timezone.utc)
+    return when.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+STATUS_DOC = "{doc}`status </book/status>`"
+
+
+def validation_note(results_path: Path) -> str:
+    """The preface's paragraph on what this build validated: never more than the results show."""
+    notebooks = toc_notebooks()
+    results, stamp, portable = _load(results_path)
+    if results is None:
+        return (
+            "**This build was made without running the test suite**, so it claims no "
+            "validated output: the pages show the outputs stored in the notebooks, and the "
+            f"{STATUS_DOC} page lists every notebook as not validated. A book built by the "
+            "test command of the README (`bash scripts/test.sh`) says here which notebooks "
+            "the tests re-ran and matched.\n"
+        )
+    states = [notebook_state(nb, results, results_path, portable) for nb in notebooks]
+    passed = sum(s.startswith("validated") and s.endswith("both numerical configurations")
+                 for s in states)
+    when = _when(stamp, results_path)
+    if notebooks and passed == len(notebooks):
+        return (
+            f"In this build, all {passed} chapter notebooks were re-run by the test suite "
+            f"({when}) and matched their stored outputs under both numerical configurations, "
+            f"so what you see is what was checked; the {STATUS_DOC} page names the versions, "
+            "the CPU and the BLAS library of that run.\n"
+        )
+    return (
+        f"In this build, {passed} of {len(notebooks)} chapter notebooks were re-run by the "
+        f"test suite ({when}) and matched their stored outputs under both numerical "
+        "configurations; **the others are not validated** (an output differed, the notebook "
+        f"changed after the run, or it was not re-run). The {STATUS_DOC} page says which, "
+        "and names the versions, the CPU and the BLAS library of that run.\n"
+    )
+
+
+def render(results_path: Path) -> str:
+    notebooks = toc_notebooks()
+    results, stamp, portable = _load(results_path)
     lines = []
     if results is None:
         lines.append(
@@ -191,13 +249,7 @@ def render(results_path: Path) -> str:
             "notebooks; run `bash scripts/test.sh` to validate them and rebuild."
         )
     else:
-        try:
-            when = dt.datetime.fromisoformat(stamp)
-            if when.tzinfo is None:  # older pytest: local time without offset
-                when = when.astimezone()
-        except (TypeError, ValueError):
-            when = dt.datetime.fromtimestamp(results_path.stat().st_mtime, dt.timezone.utc)
-        when = when.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        when = _when(stamp, results_path)
         lines.append(f"Results of the test run of {when} (`pytest --nbval`, then again under "
                      f"the second numerical configuration: {portable_configuration()}).")
     lines += ["", "| Chapter | Notebook | Validation |", "|---|---|---|"]
@@ -228,10 +280,11 @@ def main(argv: list[str] | None = None) -> int:
                     default=Path(os.environ.get("MATHREC_TEST_RESULTS", DEFAULT_RESULTS)))
     ap.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     args = ap.parse_args(argv)
-    text = render(args.results)
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    if not args.output.is_file() or args.output.read_text(encoding="utf-8") != text:
-        args.output.write_text(text, encoding="utf-8")  # untouched when unchanged: no needless rebuild
+    for path, text in ((args.output, render(args.results)),
+                       (args.output.with_name(NOTE_NAME), validation_note(args.results))):
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")  # untouched when unchanged: no needless rebuild
     return 0
 
 

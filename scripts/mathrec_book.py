@@ -34,7 +34,19 @@
    distinctive terms are linked: terms of two or more words, acronyms, Chinese
    terms and ``GLOSSARY_SINGLE_WORDS``;
 8. resolve references to the top-level shortcuts (``mathrec.ItemKNN``) to the
-   documented objects (``mathrec.neighbors.ItemKNN``).
+   documented objects (``mathrec.neighbors.ItemKNN``);
+9. give the glossary a way in (``_glossary_letters``): its one sorted
+   ``{glossary}`` block is split into one section per initial letter (anchors
+   ``letter-a`` ...), with an A–Z bar above them, so the page has an in-page
+   contents and a reader jumps to a letter. Authors still add a term anywhere
+   in the one block;
+10. make Chinese words findable by search without a word segmenter
+   (``CJKEnglishSearch``): Sphinx's English index takes a run of Chinese
+   characters as one "word", so 余弦 finds nothing inside 余弦相似度. The
+   index also holds every substring of two to ``CJK_MAX_NGRAM`` characters of
+   each Chinese run, so any Chinese word of up to that length is found where
+   it occurs. (Sphinx's own ``zh`` search needs jieba, which the book does
+   not depend on; without it, it indexes no Chinese at all.)
 """
 
 from __future__ import annotations
@@ -272,8 +284,107 @@ def _resolve_shortcuts(app, env, node, contnode):
                                              full, node, contnode)
 
 
+# --------------------------------------------------------------------------- #
+# Search: Chinese sub-words (item 10 above)
+
+CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+CJK_MAX_NGRAM = 6
+
+
+def cjk_ngrams(text: str, longest: int = CJK_MAX_NGRAM) -> list[str]:
+    """Every substring of 2..longest characters of each run of Chinese characters in ``text``."""
+    out = []
+    for run in CJK_RUN.findall(text):
+        for size in range(2, min(longest, len(run)) + 1):
+            out += [run[i:i + size] for i in range(len(run) - size + 1)]
+    return out
+
+
+def _cjk_search_class():
+    from sphinx.search.en import SearchEnglish
+
+    class CJKEnglishSearch(SearchEnglish):
+        """English search (stemming, stop words) that also indexes Chinese sub-words."""
+
+        def split(self, input: str) -> list[str]:  # noqa: A002 - Sphinx's signature
+            return super().split(input) + cjk_ngrams(input)
+
+    return CJKEnglishSearch
+
+
+# --------------------------------------------------------------------------- #
+# Glossary: one section per letter and an A-Z bar (item 9 above)
+
+GLOSSARY_DOC = "book/glossary"
+ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _initial(item) -> str:
+    import unicodedata
+
+    from docutils import nodes
+
+    term = next(iter(item.findall(nodes.term)), None)
+    text = unicodedata.normalize("NFD", term.astext() if term else "").strip()
+    letter = text[:1].upper()
+    return letter if letter in ALPHABET else "#"
+
+
+def glossary_letters(doctree) -> list[str]:
+    """Split the page's glossary into one section per initial letter; return the letters."""
+    from docutils import nodes
+    from sphinx import addnodes
+
+    glossary = next(iter(doctree.findall(addnodes.glossary)), None)
+    if glossary is None:
+        return []
+    parent = glossary.parent
+    if not isinstance(parent, nodes.section) or parent.index(glossary) != len(parent) - 1:
+        return []  # sections can only close a section: leave any other layout alone
+    groups: dict[str, list] = {}
+    for dl in glossary.findall(nodes.definition_list):
+        for item in dl.children:
+            groups.setdefault(_initial(item), []).append(item)
+    if not groups:
+        return []
+    letters = sorted(groups, key=lambda x: (x == "#", x))
+    bar = nodes.paragraph(classes=["glossary-az"])
+    for letter in ALPHABET:
+        if letter in groups:
+            bar += nodes.reference("", letter, internal=True, refid=f"letter-{letter.lower()}",
+                                   reftitle=f"terms starting with {letter}")
+        else:
+            bar += nodes.inline("", letter, classes=["glossary-az-empty"])
+        bar += nodes.Text(" ")
+    parent.remove(glossary)
+    parent += bar
+    for letter in letters:
+        anchor = "letter-other" if letter == "#" else f"letter-{letter.lower()}"
+        section = nodes.section(ids=[anchor], names=[anchor], classes=["glossary-letter"])
+        section += nodes.title("", "Other" if letter == "#" else letter)
+        block = addnodes.glossary(classes=glossary.get("classes", []))
+        dl = nodes.definition_list(classes=["glossary"])
+        for item in groups[letter]:
+            item.parent.remove(item)
+            dl += item
+        block += dl
+        section += block
+        parent += section
+    return letters
+
+
+def _glossary_letters(app, doctree) -> None:
+    if app.env.docname == GLOSSARY_DOC:
+        glossary_letters(doctree)
+
+
 def setup(app):
     import pybtex.plugin
+    import sphinx.search
+
+    # before Sphinx's toc collector (priority 500) reads the page's sections
+    app.connect("doctree-read", _glossary_letters, priority=400)
+    sphinx.search.languages["en"] = _cjk_search_class()
 
     app.connect("missing-reference", _resolve_shortcuts)
 

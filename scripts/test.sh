@@ -6,7 +6,8 @@
 #      (one BLAS thread, another OpenBLAS kernel, NumPy's narrower SIMD paths,
 #      numba compiling for another CPU: scripts/portability_env.py), so that an
 #      output that would differ on a reader's machine fails here first;
-#   3. a fresh jupyter-book build that fails on any warning;
+#   3. a fresh jupyter-book build that fails on any warning, and the tests that
+#      read that build (pytest -m book);
 #   4. the real-browser test of the built book (when Chromium is installed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +34,7 @@ mapfile -t NOTEBOOKS < <("$PY" scripts/toc_notebooks.py)
 
 echo "==> pytest: tests, doctests and nbval over ${#NOTEBOOKS[@]} notebook(s)"
 # --junitxml: the nbval results that the book's status page reports (scripts/make_status.py).
-"$PY" -m pytest tests mathrec --doctest-modules -m "not browser" \
+"$PY" -m pytest tests mathrec --doctest-modules -m "not browser and not book" \
     --junitxml=_build/test-results/pytest.xml \
     --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
     "${NOTEBOOKS[@]}"
@@ -48,6 +49,9 @@ env $PORTABLE_ENV "$PY" -m pytest -p no:cacheprovider \
 
 echo "==> jupyter-book build (warnings are errors)"
 .venv/bin/jupyter-book build . --all -W -n --keep-going
+
+echo "==> tests of the built book (search index, A-Z bar, API pages, launch buttons)"
+"$PY" -m pytest tests -m book
 
 if [ -x /usr/bin/chromium ]; then
     echo "==> browser test of the built book"

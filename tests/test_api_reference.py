@@ -49,9 +49,47 @@ def reference() -> str:
     return make_api.render()
 
 
-def test_api_page_includes_the_generated_reference():
+def test_api_page_includes_the_generated_index():
     page = (ROOT / "book" / "api.md").read_text(encoding="utf-8")
-    assert "{include} _generated/api_reference.md" in page
+    assert "{include} _generated/api_index.md" in page
+    index = make_api.render_index()
+    for module in _public_modules():
+        row = next(line for line in index.splitlines() if f"</book/api/{module}>" in line)
+        assert row.rstrip(" |").split("|")[-1].strip(), f"mathrec.{module} has no one-line summary"
+
+
+def _toc_api_pages() -> list[str]:
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    for part in toc["parts"]:
+        for chapter in part.get("chapters", []):
+            if chapter.get("file") == "book/api":
+                return [s["file"] for s in chapter.get("sections", [])]
+    return []
+
+
+def test_one_page_per_module_in_the_table_of_contents():
+    """Each module has its page book/api/<module>.md, listed under book/api in MODULES order."""
+    assert _toc_api_pages() == [f"book/api/{m}" for m in _public_modules()], (
+        "_toc.yml must list book/api/<module> for every module, in the order of MODULES"
+    )
+    for module in _public_modules():
+        page = ROOT / "book" / "api" / f"{module}.md"
+        assert page.is_file(), f"no page {page.relative_to(ROOT)}: run python scripts/make_api.py --stubs"
+        assert page.read_text(encoding="utf-8") == make_api.stub(module)
+    extra = {p.stem for p in (ROOT / "book" / "api").glob("*.md")} - set(_public_modules())
+    assert not extra, f"pages for modules that do not exist: {sorted(extra)}"
+
+
+@pytest.mark.parametrize("module", _public_modules())
+def test_module_page_has_its_title_and_every_name(module):
+    text = make_api.render_module(module)
+    assert text.splitlines()[2].startswith(f"# `mathrec.{module}`: ")
+    assert text.count("\n# ") == 1, "one title per module page"
+    for e in make_api.entries(module):
+        assert f".. {e.kind}:: {e.qualname}" in text
+        assert e.summary, f"{e.qualname} has an empty description in the module's table"
 
 
 @pytest.mark.parametrize("qualname", _public_names())

@@ -91,3 +91,54 @@ def test_portability_environment_differs_from_the_default():
     # never overrides a kernel the machine's owner has set
     if "OPENBLAS_CORETYPE" in os.environ:
         assert "OPENBLAS_CORETYPE" not in env
+
+
+def _toc_of(monkeypatch, tmp_path, names):
+    monkeypatch.setattr(make_status, "ROOT", tmp_path)
+    monkeypatch.setattr(make_status, "toc_notebooks", lambda: [f"notebooks/{n}.ipynb" for n in names])
+    (tmp_path / "notebooks").mkdir()
+    for name in names:
+        nb = tmp_path / "notebooks" / f"{name}.ipynb"
+        nb.write_text("{}")
+        os.utime(nb, (1, 1))
+
+
+def test_preface_note_without_results_claims_nothing(tmp_path, monkeypatch):
+    _toc_of(monkeypatch, tmp_path, ["chA"])
+    note = make_status.validation_note(tmp_path / "missing.xml")
+    assert "without running the test suite" in note and "claims no validated output" in note
+    assert "what was checked" not in note
+
+
+def test_preface_note_counts_only_notebooks_passed_under_both_configurations(tmp_path, monkeypatch):
+    _toc_of(monkeypatch, tmp_path, ["chA", "chB", "chC"])
+    path, _ = _results(tmp_path)
+    # no second run yet: nothing passed both
+    assert make_status.validation_note(path).startswith("In this build, 0 of 3")
+    (tmp_path / make_status.PORTABLE_NAME).write_text(JUNIT)
+    note = make_status.validation_note(path)
+    assert note.startswith("In this build, 1 of 3") and "**the others are not validated**" in note
+    assert "what you see is what was checked" not in note
+
+
+def test_preface_note_when_every_notebook_passed(tmp_path, monkeypatch):
+    _toc_of(monkeypatch, tmp_path, ["chA"])
+    path, _ = _results(tmp_path)
+    (tmp_path / make_status.PORTABLE_NAME).write_text(JUNIT)
+    note = make_status.validation_note(path)
+    assert note.startswith("In this build, all 1 chapter notebooks") and "2026-01-02 03:04 UTC" in note
+    assert "what you see is what was checked" in note
+
+
+def test_main_writes_the_table_and_the_preface_note(tmp_path):
+    out = tmp_path / "gen" / "status_table.md"
+    assert make_status.main(["--results", str(tmp_path / "missing.xml"), "--output", str(out)]) == 0
+    assert "| CPU |" in out.read_text()
+    assert "claims no validated output" in (out.parent / make_status.NOTE_NAME).read_text()
+
+
+def test_the_preface_claims_validation_only_through_the_generated_note():
+    preface = (ROOT / "book" / "preface.md").read_text(encoding="utf-8")
+    assert "{include} _generated/validation_note.md" in preface
+    # the unconditional promise must not come back
+    assert "what you see is\nwhat was checked" not in preface and "what you see is what was checked" not in preface

@@ -21,21 +21,19 @@ import json
 import os
 import re
 import subprocess
+import sys
 import venv
 from pathlib import Path
 
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-REPO_URL = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["repository"]["url"]
-INSTALL_CELL = f'''# Colab / fresh kernels: install mathrec if it is not importable.
-try:
-    import mathrec
-except ImportError:
-    %pip install --quiet "mathrec @ git+{REPO_URL}"
-    import mathrec'''
+sys.path.insert(0, str(ROOT / "scripts"))
+import set_repository  # noqa: E402  (the install cell's one template)
+
+REPO_URL = set_repository.repository()[0]
+INSTALL_CELL = set_repository.install_cell(REPO_URL)
 
 
 def _first_code_cell(path: Path) -> dict:

@@ -4,19 +4,16 @@ Worked examples are checked exactly; figures from real or simulated data are che
 against the claims the prose makes about them.
 """
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from mathrec.data import Interactions
-from mathrec.datasets import load_movielens, load_movielens_items, make_synthetic, toy_ratings
+from mathrec.datasets import load_movielens_items, make_synthetic, toy_ratings
 from mathrec.simulate import gini, simulate_feedback_loop
 
-SHARED = Path(os.environ.get("MATHREC_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
-needs_copy = pytest.mark.skipif(not (SHARED / "ml-latest-small" / "ratings.csv").is_file(),
-                                reason=f"no checked copy of ml-latest-small in {SHARED}")
+needs_copy = pytest.mark.movielens
 
 
 # --------------------------------------------------------------------------- by hand
@@ -69,12 +66,12 @@ def test_memory_table():
 
 # --------------------------------------------------------------------------- MovieLens
 @needs_copy
-def test_movielens_figures():
-    ratings = load_movielens(data_home=SHARED)
+def test_movielens_figures(movielens_ratings, movielens_home):
+    ratings = movielens_ratings
     X = Interactions.from_frame(ratings)
     assert (X.n_users, X.n_items, X.n_ratings) == (610, 9_724, 100_836)
     assert round(100 * X.density, 2) == 1.70 and round(100 * (1 - X.density), 1) == 98.3
-    assert len(load_movielens_items(data_home=SHARED)) - X.n_items == 18
+    assert len(load_movielens_items(data_home=movielens_home, download=False)) - X.n_items == 18
     r = ratings["rating"]
     assert round(r.mean(), 2) == 3.50
     assert round(100 * r.lt(3).mean(), 1) == 18.9
@@ -155,7 +152,6 @@ def test_literalinclude_of_gini_skips_exactly_the_docstring():
     """Chapter 2 shows `gini` from ``metrics.py`` with ``:pyobject: gini`` and ``:lines: 1,47-``."""
     import inspect
     import json
-    from pathlib import Path
 
     from mathrec import metrics, simulate
 
@@ -170,10 +166,10 @@ def test_literalinclude_of_gini_skips_exactly_the_docstring():
 
 
 @needs_copy
-def test_holdout_figures():
+def test_holdout_figures(movielens_ratings):
     from mathrec.split import random_split, temporal_split
 
-    ratings = load_movielens(data_home=SHARED)
+    ratings = movielens_ratings
     rnd = random_split(ratings, test_size=0.2, random_state=0, cold="keep")
     late = temporal_split(ratings, test_size=0.2, cold="keep")
     assert len(rnd.test) == len(late.test) == 20_167

@@ -6,9 +6,6 @@ to the digits the chapter prints. (The SGD and ALS hand examples of the factoris
 chapter are asserted in tests/test_factorization.py.)
 """
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,15 +14,13 @@ import mathrec
 import scipy.sparse as sp
 
 from mathrec.baselines import BaselineOnly
-from mathrec.datasets import load_movielens, make_synthetic
+from mathrec.datasets import make_synthetic
 from mathrec.factorization import BiasedMF, implicit_als_solve
 from mathrec.metrics import rmse
 from mathrec.neighbors import ItemKNN, UserKNN
 from mathrec.split import random_split
 
-SHARED = Path(os.environ.get("MATHREC_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
-needs_copy = pytest.mark.skipif(not (SHARED / "ml-latest-small" / "ratings.csv").is_file(),
-                                reason=f"no checked copy of ml-latest-small in {SHARED}")
+needs_copy = pytest.mark.movielens
 
 TOY = pd.DataFrame({
     "user": ["ann", "ann", "ann", "bob", "bob", "bob", "cy", "cy"],
@@ -50,8 +45,8 @@ def test_item_without_ratings_falls_back_to_the_global_mean():
 
 # ------------------------------------------------------ neighbourhood, on MovieLens
 @pytest.fixture(scope="module")
-def ml():
-    return load_movielens(data_home=SHARED)[["user", "item", "rating"]]
+def ml(movielens_ratings):
+    return movielens_ratings[["user", "item", "rating"]]
 
 
 @needs_copy
@@ -228,8 +223,8 @@ def test_cost_table_uses_two_k_squared_per_rating_for_als():
 
 # ------------------------------------------------- factorisation, on MovieLens
 @pytest.fixture(scope="module")
-def ml_parts(ml):
-    tr, te = random_split(load_movielens(data_home=SHARED), test_size=0.2, random_state=0)
+def ml_parts(ml, movielens_ratings):
+    tr, te = random_split(movielens_ratings, test_size=0.2, random_state=0)
     fit_part, valid = random_split(tr, test_size=0.2, random_state=1)
     return tr, te, fit_part, valid
 
@@ -242,7 +237,7 @@ def test_learning_rate_exercise(ml_parts):
         runs[lr] = BiasedMF(lr_all=lr, random_state=0).fit(fit_part, validation=valid).history_
     assert runs[0.005].valid_rmse.iloc[-1] == pytest.approx(0.8639, abs=5e-5)
     h = runs[0.02]
-    assert h.valid_rmse.min() == pytest.approx(0.8767, abs=5e-5) and int(h.epoch[h.valid_rmse.idxmin()]) == 7
+    assert h.valid_rmse.min() == pytest.approx(0.8767, abs=5e-5) and int(h.iteration[h.valid_rmse.idxmin()]) == 7
     assert h.valid_rmse.iloc[-1] == pytest.approx(0.8820, abs=5e-5)
     h = runs[0.1]
     assert np.all(np.diff(h.valid_rmse) < 0)  # falls at every epoch: no oscillation, no blow-up
@@ -255,10 +250,10 @@ def test_learning_rate_exercise(ml_parts):
 
 
 @needs_copy
-def test_default_mf_is_worse_than_the_bias_model_and_tuned_mf_better(ml):
+def test_default_mf_is_worse_than_the_bias_model_and_tuned_mf_better(ml, movielens_ratings):
     expected = {0: (0.8667, 0.8728, 0.8525), 1: (0.8692, 0.8769, 0.8553), 2: (0.8570, 0.8629, 0.8409)}
     for seed, (bias, default, tuned) in expected.items():
-        tr, te = random_split(load_movielens(data_home=SHARED), test_size=0.2, random_state=seed)
+        tr, te = random_split(movielens_ratings, test_size=0.2, random_state=seed)
         y = te["rating"].to_numpy()
         got_default = rmse(y, BiasedMF(random_state=0).fit(tr).predict(te["user"], te["item"]))
         got_tuned = rmse(y, BiasedMF(reg_all=0.1, n_epochs=60, random_state=0).fit(tr).predict(

@@ -1,15 +1,12 @@
 """Every number of chapter 4 (notebooks/ch04_maths.ipynb, source section 4) asserted."""
 
 import math
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
 import mathrec
-from mathrec.datasets import load_movielens
 from mathrec.linalg import (
     approximation_error,
     energy_kept,
@@ -20,12 +17,7 @@ from mathrec.linalg import (
 from mathrec.losses import binary_cross_entropy, half_sse, mse
 from mathrec.similarity import cosine, pearson, similarity_matrix
 
-REPO = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("MATHREC_DATA") or REPO.parent / "shared" / "data")
-needs_movielens = pytest.mark.skipif(
-    not (SHARED / "ml-latest-small" / "ratings.csv").is_file(),
-    reason=f"no checked copy of ml-latest-small in {SHARED}",
-)
+needs_movielens = pytest.mark.movielens
 
 # the source's matrix (section 4.3.2) and its claimed decomposition
 R = np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 1.0], [1.0, 1.0, 0.0]])
@@ -281,8 +273,8 @@ def test_exercise_cross_entropy_wrong_side():
 
 # ---------------------------------------------------------------- real data
 @pytest.fixture(scope="module")
-def movielens_matrix():
-    df = load_movielens(data_home=SHARED, download=False)
+def movielens_matrix(movielens_ratings):
+    df = movielens_ratings
     users = df["user"].astype("category").cat.codes.to_numpy()
     items = df["item"].astype("category").cat.codes.to_numpy()
     return sp.csr_matrix((df["rating"].to_numpy(), (users, items)))

@@ -22,11 +22,7 @@ from mathrec.similarity import cosine, similarity_matrix
 
 REPO = Path(__file__).resolve().parent.parent
 LISTING = REPO / "notebooks" / "listing_5_2.py"
-SHARED = Path(os.environ.get("MATHREC_DATA") or REPO.parent / "shared" / "data")
-needs_movielens = pytest.mark.skipif(
-    not (SHARED / "ml-latest-small" / "ratings.csv").is_file(),
-    reason=f"no checked copy of ml-latest-small in {SHARED}",
-)
+needs_movielens = pytest.mark.movielens
 
 
 # ----------------------------------------------------------------------------
@@ -128,11 +124,10 @@ def test_evaluation_shapes(listing):
 # the pipeline on MovieLens
 # ----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def movielens():
-    from mathrec.datasets import load_movielens
+def movielens(movielens_ratings):
     from mathrec.split import random_split
 
-    ratings = load_movielens(data_home=SHARED)[["user", "item", "rating"]]
+    ratings = movielens_ratings[["user", "item", "rating"]]
     train, test = random_split(ratings, test_size=0.2, random_state=0)
     return ratings, train, test
 

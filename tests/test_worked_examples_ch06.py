@@ -6,8 +6,6 @@ checks each figure its prose quotes.
 """
 
 import math
-import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,12 +16,7 @@ from sklearn.metrics import roc_auc_score
 from mathrec.ctr import LogisticCTR, calibration_table, expected_calibration_error, one_hot_features
 from mathrec.losses import binary_cross_entropy
 
-REPO = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("MATHREC_DATA") or REPO.parent / "shared" / "data")
-needs_movielens = pytest.mark.skipif(
-    not (SHARED / "ml-latest-small" / "ratings.csv").is_file(),
-    reason=f"no checked copy of ml-latest-small in {SHARED}",
-)
+needs_movielens = pytest.mark.movielens
 
 
 # ----------------------------------------------------------------------------
@@ -83,8 +76,7 @@ def test_exercise_c_equals_one_over_lambda_n():
     assert 1 / (1e-4 * 80_000) == pytest.approx(0.125)
 
 
-def test_exercise_sharp_model_ece_and_auc():
-    rng = np.random.default_rng(0)
+def test_exercise_sharp_model_ece_and_auc(rng):
     y = rng.integers(0, 2, 1000)
     p = np.where(y == 1, 0.9, 0.1)
     assert expected_calibration_error(y, p) == pytest.approx(0.1)
@@ -102,12 +94,12 @@ def _popularity_ctr(train_log, test_log, a):
 
 
 @pytest.fixture(scope="module")
-def chapter():
-    from mathrec.datasets import load_movielens, load_movielens_items
+def chapter(movielens_ratings, movielens_home):
+    from mathrec.datasets import load_movielens_items
     from mathrec.split import random_split
 
-    ratings = load_movielens(data_home=SHARED)
-    movies = load_movielens_items(data_home=SHARED)
+    ratings = movielens_ratings
+    movies = load_movielens_items(data_home=movielens_home, download=False)
     log = ratings.merge(movies[["item", "genres"]], on="item", how="left")
     log["click"] = (log["rating"] >= 4).astype(int)
     train, test = random_split(log, test_size=0.2, random_state=0)

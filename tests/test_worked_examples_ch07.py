@@ -6,9 +6,6 @@ SciPy and NumPy to floating-point rounding, the two logistic-regression solvers 
 tolerance; then the memory arithmetic and the ALS blocking counts.
 """
 
-import math
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,12 +24,7 @@ from mathrec.losses import binary_cross_entropy, mae, mse, rmse
 from mathrec.metrics import ndcg_at_k
 from mathrec.similarity import similarity_matrix
 
-REPO = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("MATHREC_DATA") or REPO.parent / "shared" / "data")
-needs_movielens = pytest.mark.skipif(
-    not (SHARED / "ml-latest-small" / "ratings.csv").is_file(),
-    reason=f"no checked copy of ml-latest-small in {SHARED}",
-)
+needs_movielens = pytest.mark.movielens
 UNIT_ROUNDOFF = 2.0 ** -53
 
 
@@ -52,10 +44,9 @@ def _random_inputs():
 
 
 @pytest.fixture(scope="module")
-def movielens():
+def movielens(movielens_ratings):
     from mathrec.data import Interactions
-    from mathrec.datasets import load_movielens
-    ratings = load_movielens(data_home=SHARED)
+    ratings = movielens_ratings
     return ratings, Interactions.from_frame(ratings).to_csr()
 
 

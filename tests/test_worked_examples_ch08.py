@@ -8,21 +8,15 @@ figures the chapter quotes.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from mathrec.datasets import load_movielens
 from mathrec.factorization import ALS
 from mathrec.incremental import IncrementalALS, OnlineMF, fold_in_users
 from mathrec.metrics import recall_at_k
 
-SHARED = Path(os.environ.get("MATHREC_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
-needs_copy = pytest.mark.skipif(not (SHARED / "ml-latest-small" / "ratings.csv").is_file(),
-                                reason="needs the local copy of ml-latest-small")
+needs_copy = pytest.mark.movielens
 
 TRAIN_TOY = pd.DataFrame({"user": [1, 1, 2, 2, 3], "item": [10, 20, 10, 30, 20],
                           "rating": [5.0, 3.0, 4.0, 1.0, 2.0]})
@@ -81,8 +75,8 @@ def test_exercise_cost_arithmetic():
 
 
 @needs_copy
-def test_replay_of_movielens():
-    df = load_movielens(data_home=SHARED).sort_values(["timestamp", "user", "item"], kind="stable")
+def test_replay_of_movielens(movielens_ratings):
+    df = movielens_ratings.sort_values(["timestamp", "user", "item"], kind="stable")
     df = df.reset_index(drop=True)
     cut = int(0.8 * len(df))
     assert (len(df), cut, len(df) - cut) == (100836, 80668, 20168)
@@ -161,9 +155,9 @@ def test_replay_of_movielens():
 
 
 @needs_copy
-def test_exercise_online_sgd_on_the_stream():
+def test_exercise_online_sgd_on_the_stream(movielens_ratings):
     """Exercise ex-ch08-online-stream: one SGD pass per batch beats a frozen BiasedMF."""
-    df = load_movielens(data_home=SHARED).sort_values(["timestamp", "user", "item"], kind="stable")
+    df = movielens_ratings.sort_values(["timestamp", "user", "item"], kind="stable")
     df = df.reset_index(drop=True)
     cut = int(0.8 * len(df))
     train = df.iloc[:cut]

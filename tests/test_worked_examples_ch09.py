@@ -4,8 +4,6 @@ Worked examples are checked exactly; figures from MovieLens are recomputed the w
 chapter computes them and checked against the values its prose quotes.
 """
 
-import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,9 +21,7 @@ from mathrec.privacy import (private_item_counts, private_item_means, randomized
                              rr_probability)
 from mathrec.split import per_user_split
 
-SHARED = Path(os.environ.get("MATHREC_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
-needs_copy = pytest.mark.skipif(not (SHARED / "ml-latest-small" / "ratings.csv").is_file(),
-                                reason=f"no checked copy of ml-latest-small in {SHARED}")
+needs_copy = pytest.mark.movielens
 
 
 # --------------------------------------------------------------------------- by hand
@@ -75,11 +71,11 @@ def test_laplace_and_rr_exercises():
 
 # --------------------------------------------------------------------------- MovieLens
 @pytest.fixture(scope="module")
-def ml():
-    from mathrec.datasets import load_movielens, load_movielens_items
+def ml(movielens_ratings, movielens_home):
+    from mathrec.datasets import load_movielens_items
 
-    ratings = load_movielens(data_home=SHARED, download=False)
-    movies = load_movielens_items(data_home=SHARED, download=False)
+    ratings = movielens_ratings
+    movies = load_movielens_items(data_home=movielens_home, download=False)
     train, test = per_user_split(ratings, test_size=0.2, random_state=0)
     X, item_ids, names = feature_matrix(movies)
     return ratings, movies, train, test, X, item_ids, names
