@@ -5,16 +5,20 @@ The address lives in one place, ``repository: url:`` in ``_config.yml``. Jupyter
 Book derives from it the Colab and Binder launch buttons and the repository
 button of every page. The one copy that cannot read ``_config.yml`` is the
 hidden first code cell of each chapter notebook (tagged ``remove-cell``), which
-installs ``mathrec`` on Colab, where only the ``.ipynb`` file is opened; this
-script writes that cell from ``_config.yml`` (``INSTALL_CELL``), and
-``tests/test_repository.py`` fails when any copy differs.
+installs ``mathrec`` on Colab, where only the ``.ipynb`` file is opened, and the
+address of a raw file of the repository that a notebook downloads there
+(chapter 5 fetches the source's listing, ``https://raw.githubusercontent.com/
+OWNER/REPO/BRANCH``); this script writes both from ``_config.yml``
+(``INSTALL_CELL``, ``raw_base``), and ``tests/test_repository.py`` fails when
+any copy differs.
 
 To publish the book under another address::
 
     python scripts/set_repository.py https://github.com/OWNER/REPO [--branch main]
 
-It rewrites the ``url:`` (and ``branch:``) line of ``_config.yml`` and the
-source of the install cell of each notebook, and nothing else: no other cell,
+It rewrites the ``url:`` (and ``branch:``) line of ``_config.yml``, the
+source of the install cell of each notebook and the raw-file addresses in
+notebook cells, and nothing else: no other source,
 no output, no metadata, so no notebook needs to be re-executed (the cell prints
 nothing; nbval re-runs it, and ``import mathrec`` succeeds there). Without
 arguments it only propagates the address already in ``_config.yml``; with
@@ -44,12 +48,28 @@ except ImportError:
     import mathrec'''
 
 URL = re.compile(r"^https://[\w.-]+/[\w.-]+/[\w.-]+$")
+#: A raw-file address of a GitHub repository, up to and including the branch.
+RAW = re.compile(r"https://raw\.githubusercontent\.com/[\w.-]+/[\w.-]+/[\w.-]+")
 
 
 def repository(config: Path = CONFIG) -> tuple[str, str]:
     """The repository address and branch that ``_config.yml`` sets."""
     repo = yaml.safe_load(config.read_text(encoding="utf-8")).get("repository") or {}
     return repo.get("url", ""), repo.get("branch", "main")
+
+
+def raw_base(url: str, branch: str) -> str | None:
+    """``https://raw.githubusercontent.com/OWNER/REPO/BRANCH`` for a GitHub address, else None."""
+    host, owner, repo = url.split("://", 1)[1].split("/")
+    if host != "github.com":
+        return None
+    return f"https://raw.githubusercontent.com/{owner}/{repo}/{branch}"
+
+
+def raw_urls(path: Path) -> set[str]:
+    """The raw-file repository addresses (up to the branch) in a notebook's cells."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    return {m for cell in nb["cells"] for m in RAW.findall("".join(cell["source"]))}
 
 
 def install_cell(url: str) -> str:
@@ -76,19 +96,27 @@ def _dump(nb: dict) -> str:
     return json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def set_notebook(path: Path, url: str) -> bool:
-    """Write the install cell of one notebook for ``url``; True when the file changed."""
+def set_notebook(path: Path, url: str, branch: str = "main") -> bool:
+    """Write the install cell and raw-file addresses of one notebook; True when it changed."""
     text = path.read_text(encoding="utf-8")
     nb = json.loads(text)
     if _dump(nb) != text:
         raise ValueError(f"{path.name} is not in Jupyter's standard JSON layout; save it with "
                          "Jupyter or nbformat first, so that only the install cell changes")
     cell = nb["cells"][_install_cell_index(nb["cells"])]
-    wanted = _lines(install_cell(url))
-    if cell["source"] == wanted:
+    cell["source"] = _lines(install_cell(url))
+    raw = raw_base(url, branch)
+    for other in nb["cells"]:
+        source = "".join(other["source"])
+        if RAW.search(source):
+            if raw is None:
+                raise ValueError(f"{path.name} downloads a raw file from GitHub, but {url} is "
+                                 "not a GitHub address: edit that cell by hand")
+            other["source"] = _lines(RAW.sub(raw, source))
+    new = _dump(nb)
+    if new == text:
         return False
-    cell["source"] = wanted
-    path.write_text(_dump(nb), encoding="utf-8")
+    path.write_text(new, encoding="utf-8")
     return True
 
 
@@ -139,15 +167,19 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"not a repository address: {args.url!r} (expected https://HOST/OWNER/REPO)")
         if not args.check:
             set_config(url, args.branch, config)
-    url = repository(config)[0]
+    url, branch = repository(config)
     if args.check:
-        wrong = [p.name for p in notebooks if notebook_url(p) != url]
-        for name in wrong:
-            print(f"{name}: the install cell does not install from {url}", file=sys.stderr)
+        raw = raw_base(url, branch)
+        wrong = [f"{p.name}: the install cell does not install from {url}"
+                 for p in notebooks if notebook_url(p) != url]
+        wrong += [f"{p.name}: downloads from {u}, not {raw}"
+                  for p in notebooks for u in sorted(raw_urls(p)) if u != raw]
+        for line in wrong:
+            print(line, file=sys.stderr)
         return 1 if wrong else 0
     for path in notebooks:
-        if set_notebook(path, url):
-            print(f"{path.relative_to(args.root)}: install cell now installs from {url}")
+        if set_notebook(path, url, branch):
+            print(f"{path.relative_to(args.root)}: now installs and downloads from {url} ({branch})")
     return 0
 
 

@@ -50,6 +50,14 @@ def test_no_other_copy_of_the_address_in_the_notebooks():
                 assert URL not in "".join(cell["source"]), f"{path.name} cell {i} repeats {URL}"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_raw_file_downloads_use_the_configured_repository(path):
+    """A notebook that downloads a file of the repository (ch05's listing) uses its address."""
+    raw = set_repository.raw_base(URL, BRANCH)
+    for found in set_repository.raw_urls(path):
+        assert found == raw, f"{path.name} downloads from {found}, not from {raw}"
+
+
 def test_readme_says_how_to_set_the_address():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "scripts/set_repository.py" in readme and URL in readme
@@ -89,6 +97,17 @@ def test_set_repository_changes_only_the_address(tmp_path):
     path = next((root / "notebooks").iterdir())
     path.write_text(path.read_text(encoding="utf-8").replace(new, URL), encoding="utf-8")
     assert set_repository.main(["--root", str(root), "--check"]) == 1
+
+
+def test_set_repository_rewrites_raw_file_addresses(tmp_path):
+    users = [p for p in NOTEBOOKS if set_repository.raw_urls(p)]
+    assert users, "no notebook downloads a raw file of the repository (ch05 should)"
+    root = _copy_project(tmp_path, users)
+    assert set_repository.main(["--root", str(root), "https://github.com/someone/fork",
+                                "--branch", "pages"]) == 0
+    for path in (root / "notebooks").iterdir():
+        assert set_repository.raw_urls(path) == {"https://raw.githubusercontent.com/someone/fork/pages"}
+    assert set_repository.main(["--root", str(root), "--check"]) == 0
 
 
 def test_set_repository_refuses_what_is_not_an_address(tmp_path, capsys):
