@@ -101,12 +101,18 @@ _LAZY_NAMES = {
 def _submodule_names():
     import pkgutil
 
-    return {m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")}
+    return {
+        m.name
+        for m in pkgutil.iter_modules(__path__)
+        if not m.name.startswith("_")
+    }
 
 
 def __getattr__(name):
     if name in _LAZY_NAMES:
-        value = getattr(_importlib.import_module(f"{__name__}.{_LAZY_NAMES[name]}"), name)
+        value = getattr(
+            _importlib.import_module(f"{__name__}.{_LAZY_NAMES[name]}"), name
+        )
     elif not name.startswith("_") and name in _submodule_names():
         value = _importlib.import_module(f"{__name__}.{name}")
     else:

@@ -44,14 +44,20 @@ def clone(estimator):
     >>> b is a, b.get_params() == a.get_params()
     (False, True)
     """
-    if hasattr(estimator, "__sklearn_clone__") and not isinstance(estimator, type):
+    if hasattr(estimator, "__sklearn_clone__") and not isinstance(
+        estimator, type
+    ):
         return estimator.__sklearn_clone__()
     if not hasattr(estimator, "get_params"):
         import copy
 
         return copy.deepcopy(estimator)
-    params = {k: clone(v) if hasattr(v, "get_params") and not isinstance(v, type) else v
-              for k, v in estimator.get_params(deep=False).items()}
+    params = {
+        k: clone(v)
+        if hasattr(v, "get_params") and not isinstance(v, type)
+        else v
+        for k, v in estimator.get_params(deep=False).items()
+    }
     return type(estimator)(**params)
 
 
@@ -91,14 +97,20 @@ def check_random_state(random_state, name="random_state"):
     """
     if random_state is None:
         return np.random.mtrand._rand
-    if isinstance(random_state, (numbers.Integral, np.integer)) and not isinstance(random_state, bool):
+    if isinstance(
+        random_state, (numbers.Integral, np.integer)
+    ) and not isinstance(random_state, bool):
         if random_state < 0:
-            raise ValueError(f"{name} must be a non-negative integer seed; got {random_state!r}")
+            raise ValueError(
+                f"{name} must be a non-negative integer seed; got "
+                f"{random_state!r}"
+            )
         return np.random.RandomState(int(random_state))
     if isinstance(random_state, (np.random.RandomState, np.random.Generator)):
         return random_state
     raise TypeError(
-        f"{name} must be None, an int, a numpy.random.RandomState or a numpy.random.Generator; "
+        f"{name} must be None, an int, a numpy.random.RandomState or a "
+        f"numpy.random.Generator; "
         f"got {random_state!r}"
     )
 
@@ -136,14 +148,17 @@ def check_pairs(users, items):
         return [users], [items], True
     if du != di:
         raise ValueError(
-            "users and items must both be scalar ids or both 1-D sequences of ids; got "
-            f"a {'scalar' if du == 0 else 'sequence'} and a {'scalar' if di == 0 else 'sequence'}"
+            "users and items must both be scalar ids or both 1-D sequences of "
+            "ids; got "
+            f"a {'scalar' if du == 0 else 'sequence'} and a "
+            f"{'scalar' if di == 0 else 'sequence'}"
         )
     users = users if isinstance(users, np.ndarray) else list(users)
     items = items if isinstance(items, np.ndarray) else list(items)
     if len(users) != len(items):
         raise ValueError(
-            f"users and items must have the same length; got {len(users)} and {len(items)}"
+            f"users and items must have the same length; got {len(users)} and "
+            f"{len(items)}"
         )
     return users, items, False
 
@@ -154,12 +169,14 @@ def _id_ndim(ids, name):
         return 0
     if isinstance(ids, (set, frozenset, dict)):
         raise TypeError(
-            f"{name} must be a scalar id or a 1-D sequence of ids; got a {type(ids).__name__}"
+            f"{name} must be a scalar id or a 1-D sequence of ids; got a "
+            f"{type(ids).__name__}"
         )
     if isinstance(ids, np.ndarray):
         if ids.ndim > 1:
             raise ValueError(
-                f"{name} must be a scalar id or a 1-D sequence of ids; got {ids.ndim} dimensions"
+                f"{name} must be a scalar id or a 1-D sequence of ids; got "
+                f"{ids.ndim} dimensions"
             )
         return ids.ndim
     if isinstance(ids, (pd.Series, pd.Index)):
@@ -168,14 +185,16 @@ def _id_ndim(ids, name):
         # a list of ids may hold tuples (hashable ids), never lists or arrays
         if any(isinstance(e, (list, np.ndarray, pd.Series)) for e in ids):
             raise ValueError(
-                f"{name} must be a scalar id or a 1-D sequence of ids; got nested sequences"
+                f"{name} must be a scalar id or a 1-D sequence of ids; got "
+                f"nested sequences"
             )
         return 1
     try:
         hash(ids)
     except TypeError:
         raise TypeError(
-            f"{name} must be a scalar id or a 1-D sequence of ids; got {type(ids).__name__}"
+            f"{name} must be a scalar id or a 1-D sequence of ids; got "
+            f"{type(ids).__name__}"
         ) from None
     return 0
 
@@ -242,8 +261,12 @@ class ParamsMixin:
 
     @classmethod
     def _param_names(cls):
-        return [p.name for p in inspect.signature(cls.__init__).parameters.values()
-                if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        return [
+            p.name
+            for p in inspect.signature(cls.__init__).parameters.values()
+            if p.name != "self"
+            and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        ]
 
     def get_params(self, deep=True):
         """Hyper-parameters as a dict (scikit-learn's convention).
@@ -255,8 +278,15 @@ class ParamsMixin:
         for name in self._param_names():
             value = getattr(self, name)
             out[name] = value
-            if deep and hasattr(value, "get_params") and not isinstance(value, type):
-                out.update((f"{name}__{k}", v) for k, v in value.get_params(deep=True).items())
+            if (
+                deep
+                and hasattr(value, "get_params")
+                and not isinstance(value, type)
+            ):
+                out.update(
+                    (f"{name}__{k}", v)
+                    for k, v in value.get_params(deep=True).items()
+                )
         return out
 
     def set_params(self, **params):
@@ -266,8 +296,10 @@ class ParamsMixin:
         for key, value in params.items():
             name, _, sub = key.partition("__")
             if name not in valid:
-                raise ValueError(f"invalid parameter {name!r} for {type(self).__name__}; "
-                                 f"valid parameters are {valid}")
+                raise ValueError(
+                    f"invalid parameter {name!r} for {type(self).__name__}; "
+                    f"valid parameters are {valid}"
+                )
             if sub:
                 nested.setdefault(name, {})[sub] = value
             else:
@@ -275,8 +307,10 @@ class ParamsMixin:
         for name, sub_params in nested.items():
             inner = getattr(self, name)
             if not hasattr(inner, "set_params"):
-                raise ValueError(f"parameter {name!r} of {type(self).__name__} is not an "
-                                 f"estimator; cannot set {sorted(sub_params)}")
+                raise ValueError(
+                    f"parameter {name!r} of {type(self).__name__} is not an "
+                    f"estimator; cannot set {sorted(sub_params)}"
+                )
             inner.set_params(**sub_params)
         return self
 
@@ -290,11 +324,14 @@ class ParamsMixin:
         return Tags(estimator_type=None, target_tags=TargetTags(required=False))
 
     def __repr__(self):
-        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params(deep=False).items())
+        params = ", ".join(
+            f"{k}={v!r}" for k, v in self.get_params(deep=False).items()
+        )
         return f"{type(self).__name__}({params})"
 
 
-#: Scores held at once by ``recommend`` for a block of users (float64 numbers, 32 MiB).
+# : Scores held at once by ``recommend`` for a block of users (float64 numbers,
+# 32 MiB).
 _SCORE_BLOCK_FLOATS = 1 << 22
 
 
@@ -327,7 +364,8 @@ class RecommenderMixin(ParamsMixin):
     def _check_fitted(self):
         if not self.__sklearn_is_fitted__():
             raise NotFittedError(
-                f"this {type(self).__name__} is not fitted yet; call fit(ratings) first"
+                f"this {type(self).__name__} is not fitted yet; call "
+                f"fit(ratings) first"
             )
 
     def __sklearn_is_fitted__(self):
@@ -350,10 +388,16 @@ class RecommenderMixin(ParamsMixin):
         """
         self._check_fitted()
         if unknown not in ("raise", "fallback"):
-            raise ValueError(f"unknown must be 'raise' or 'fallback', got {unknown!r}")
+            raise ValueError(
+                f"unknown must be 'raise' or 'fallback', got {unknown!r}"
+            )
         users, items, scalar = check_pairs(users, items)
         if len(users) == 0:
-            return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp), scalar
+            return (
+                np.empty(0, dtype=np.intp),
+                np.empty(0, dtype=np.intp),
+                scalar,
+            )
         inter = self.interactions_
         strict = unknown == "raise"
         u = np.asarray(inter.user_index(users, strict=strict), dtype=np.intp)
@@ -377,7 +421,8 @@ class RecommenderMixin(ParamsMixin):
             scores = np.asarray(self._score_items(int(u)), dtype=float)
             if scores.shape != (n_items,):
                 raise RuntimeError(
-                    f"_score_items returned shape {scores.shape}, expected ({n_items},)"
+                    f"_score_items returned shape {scores.shape}, expected "
+                    f"({n_items},)"
                 )
             out[row] = scores
         return out
@@ -395,23 +440,31 @@ class RecommenderMixin(ParamsMixin):
         kth = min(n, n_items) - 1
         items, scores, counts = [], [], []
         for start in range(0, len(user_indices), step):
-            block = np.asarray(user_indices[start:start + step], dtype=np.intp)
+            block = np.asarray(
+                user_indices[start : start + step], dtype=np.intp
+            )
             S = np.array(self._score_block(block), dtype=float, copy=True)
             if S.shape != (block.size, n_items):
                 raise RuntimeError(
-                    f"_score_block returned shape {S.shape}, expected ({block.size}, {n_items})"
+                    f"_score_block returned shape {S.shape}, expected "
+                    f"({block.size}, {n_items})"
                 )
             S[np.isnan(S)] = -np.inf
             if exclude_seen:
                 sub = csr[block]
-                S[np.repeat(np.arange(block.size), np.diff(sub.indptr)), sub.indices] = -np.inf
-            # scores closer than TIE_TOLERANCE x the row's scale are ties (see _rank_order)
+                S[
+                    np.repeat(np.arange(block.size), np.diff(sub.indptr)),
+                    sub.indices,
+                ] = -np.inf
+            # scores closer than TIE_TOLERANCE x the row's scale are ties (see
+            # _rank_order)
             finite = np.isfinite(S)
             scale = self._row_scales(S, finite)
             key = S / np.where(scale > 0, scale * TIE_TOLERANCE, 1.0)[:, None]
             np.round(key, out=key)
             key = np.where((scale > 0)[:, None], key, S)
-            # the n-th best key of each row; everything at least as good is a candidate
+            # the n-th best key of each row; everything at least as good is a
+            # candidate
             thr = -np.partition(-key, kth, axis=1)[:, kth]
             rows, cols = np.nonzero((key >= thr[:, None]) & finite)
             vals = S[rows, cols]
@@ -426,13 +479,20 @@ class RecommenderMixin(ParamsMixin):
             counts.append(np.bincount(rows, minlength=block.size))
         if not items:
             return np.zeros(0, np.intp), np.zeros(0), np.zeros(0, np.intp)
-        return np.concatenate(items), np.concatenate(scores), np.concatenate(counts)
+        return (
+            np.concatenate(items),
+            np.concatenate(scores),
+            np.concatenate(counts),
+        )
 
     def _row_scales(self, S, finite):
         """``_score_scale`` of every row of a block (over its finite entries)."""
         if type(self)._score_scale is RecommenderMixin._score_scale:
             return np.max(np.where(finite, np.abs(S), 0.0), axis=1, initial=0.0)
-        return np.array([self._score_scale(row[ok]) for row, ok in zip(S, finite)], dtype=float)
+        return np.array(
+            [self._score_scale(row[ok]) for row, ok in zip(S, finite)],
+            dtype=float,
+        )
 
     def _score_scale(self, scores):
         """The magnitude against which two of this model's scores count as tied.
@@ -488,17 +548,36 @@ class RecommenderMixin(ParamsMixin):
         inter = self.interactions_
         many = isinstance(user, (list, np.ndarray, pd.Series, pd.Index))
         if isinstance(user, np.ndarray) and user.ndim != 1:
-            raise ValueError(f"user must be one id or a 1-D sequence of ids; got {user.ndim} dimensions")
-        ids = (user.to_numpy() if isinstance(user, (pd.Series, pd.Index)) else user) if many else [user]
+            raise ValueError(
+                f"user must be one id or a 1-D sequence of ids; got "
+                f"{user.ndim} dimensions"
+            )
+        ids = (
+            (
+                user.to_numpy()
+                if isinstance(user, (pd.Series, pd.Index))
+                else user
+            )
+            if many
+            else [user]
+        )
         uidx = np.asarray(inter.user_index(ids), dtype=np.intp).reshape(-1)
         items, scores, counts = self._top_n(uidx, n, exclude_seen)
         if not many:
             return pd.DataFrame({"item": inter.items[items], "score": scores})
-        user_col = pd.Series(ids if isinstance(ids, np.ndarray) else list(ids), dtype=None)
+        user_col = pd.Series(
+            ids if isinstance(ids, np.ndarray) else list(ids), dtype=None
+        )
         starts = np.cumsum(counts) - counts
         rank = np.arange(items.size) - np.repeat(starts, counts) + 1
-        return pd.DataFrame({"user": user_col.repeat(counts).to_numpy(), "item": inter.items[items],
-                             "score": scores, "rank": rank})
+        return pd.DataFrame(
+            {
+                "user": user_col.repeat(counts).to_numpy(),
+                "item": inter.items[items],
+                "score": scores,
+                "rank": rank,
+            }
+        )
 
     def _train_csr(self):
         """The training matrix (users x items, CSR), built once per fit.

@@ -97,8 +97,8 @@ CHUNK_FLOATS = 1 << 22
 
 
 # ======================================================= numba dispatch
-_PLAIN = {}      # name -> the Python (scalar-loop) function that numba compiles
-_COMPILED = {}   # name -> its compiled version, or None without numba
+_PLAIN = {}  # name -> the Python (scalar-loop) function that numba compiles
+_COMPILED = {}  # name -> its compiled version, or None without numba
 
 
 def compiled_kernel(name):
@@ -126,8 +126,26 @@ def rowwise_dot(P, Q, u, i):
 
 
 # ------------------------------------------------------------ biased-MF SGD
-def sgd_epoch(u_idx, i_idx, r, order, mu, bu, bi, P, Q,
-              lr_bu, lr_bi, lr_pu, lr_qi, reg_bu, reg_bi, reg_pu, reg_qi, biased):
+def sgd_epoch(
+    u_idx,
+    i_idx,
+    r,
+    order,
+    mu,
+    bu,
+    bi,
+    P,
+    Q,
+    lr_bu,
+    lr_bi,
+    lr_pu,
+    lr_qi,
+    reg_bu,
+    reg_bi,
+    reg_pu,
+    reg_qi,
+    biased,
+):
     """One SGD pass over ``order`` (Surprise's update rules), in place.
 
     Written as scalar loops so that numba compiles it to tight machine code.
@@ -151,8 +169,26 @@ def sgd_epoch(u_idx, i_idx, r, order, mu, bu, bi, P, Q,
             Q[i, f] += lr_qi * (err * puf - reg_qi * qif)
 
 
-def sgd_epoch_numpy(u_idx, i_idx, r, order, mu, bu, bi, P, Q,
-                    lr_bu, lr_bi, lr_pu, lr_qi, reg_bu, reg_bi, reg_pu, reg_qi, biased):
+def sgd_epoch_numpy(
+    u_idx,
+    i_idx,
+    r,
+    order,
+    mu,
+    bu,
+    bi,
+    P,
+    Q,
+    lr_bu,
+    lr_bi,
+    lr_pu,
+    lr_qi,
+    reg_bu,
+    reg_bi,
+    reg_pu,
+    reg_qi,
+    biased,
+):
     """The same pass with NumPy row operations: the fallback without numba."""
     for j in order:
         u = u_idx[j]
@@ -293,7 +329,7 @@ def cg_half_step_batched(C, X, Y, lam, cg_steps):
     YtY = Y.T @ Y + lam * np.eye(k)
     for a, b in _row_chunks(C.indptr, k):
         lo, hi = C.indptr[a], C.indptr[b]
-        indptr = C.indptr[a:b + 1] - lo
+        indptr = C.indptr[a : b + 1] - lo
         idx = C.indices[lo:hi]
         c = C.data[lo:hi]
         cm1 = c - 1.0
@@ -317,7 +353,9 @@ def cg_half_step_batched(C, X, Y, lam, cg_steps):
                 break
             Ap = Amul(p)
             pAp = np.einsum("nk,nk->n", p, Ap)
-            alpha = np.divide(rsold, pAp, out=np.zeros(nr), where=active & (pAp > 0))
+            alpha = np.divide(
+                rsold, pAp, out=np.zeros(nr), where=active & (pAp > 0)
+            )
             x += alpha[:, None] * p
             r -= alpha[:, None] * Ap
             rsnew = np.einsum("nk,nk->n", r, r)
@@ -405,7 +443,9 @@ def bpr_kernel(compiled=True):
     return bpr_epoch_numpy if kernel is None else kernel
 
 
-_PLAIN.update(sgd_epoch=sgd_epoch, sse=sse, cg_rows=cg_rows, bpr_epoch=bpr_epoch)
+_PLAIN.update(
+    sgd_epoch=sgd_epoch, sse=sse, cg_rows=cg_rows, bpr_epoch=bpr_epoch
+)
 
 
 # ------------------------------------------------------- neighbourhood kernels
@@ -470,7 +510,9 @@ def _topk_sums(S, Sr, t, me, lo, hi, nbr, val, k, bs, bj, hs, hj):
                 c = 2 * pos + 1
                 if c >= size:
                     break
-                if c + 1 < size and _heap_less(hs[c + 1], hj[c + 1], hs[c], hj[c]):
+                if c + 1 < size and _heap_less(
+                    hs[c + 1], hj[c + 1], hs[c], hj[c]
+                ):
                     c += 1
                 if _heap_less(hs[c], hj[c], s, j):
                     hs[pos] = hs[c]
@@ -512,7 +554,20 @@ def _knn_pair_sums(S, Sr, rows, self_x, ys, indptr, nbr, val, k):
     for p in range(m):
         y = ys[p]
         num[p], den[p], cnt[p] = _topk_sums(
-            S, Sr, rows[p], self_x[p], indptr[y], indptr[y + 1], nbr, val, k, bs, bj, hs, hj)
+            S,
+            Sr,
+            rows[p],
+            self_x[p],
+            indptr[y],
+            indptr[y + 1],
+            nbr,
+            val,
+            k,
+            bs,
+            bj,
+            hs,
+            hj,
+        )
     return num, den, cnt
 
 
@@ -573,8 +628,24 @@ def _corated_rows(targets, xptr, xcol, xval, tptr, tcol, tval, n):
     return counts, cols[:out], sums[:, :out]
 
 
-def _knn_walk_sums(targets, counts, cols, sim, simr, eptr, ec, ev, yptr, ynbr, yval, yof, k,
-                   num, den, cnt):
+def _knn_walk_sums(
+    targets,
+    counts,
+    cols,
+    sim,
+    simr,
+    eptr,
+    ec,
+    ev,
+    yptr,
+    ynbr,
+    yval,
+    yof,
+    k,
+    num,
+    den,
+    cnt,
+):
     """Neighbour sums for every (target, column) of a block, walking each target's neighbours.
 
     ``counts``/``cols``/``sim``/``simr`` are the targets' similarities to the
@@ -594,7 +665,8 @@ def _knn_walk_sums(targets, counts, cols, sim, simr, eptr, ec, ev, yptr, ynbr, y
     """
     m = targets.size
     n_cols = num.shape[1]
-    stamp = np.full(n_cols, -1, dtype=np.int64)  # the group that last touched a column
+    # the group that last touched a column
+    stamp = np.full(n_cols, -1, dtype=np.int64)
     over = np.zeros(n_cols, dtype=np.bool_)
     snap_num = np.zeros(n_cols)
     snap_den = np.zeros(n_cols)
@@ -649,7 +721,8 @@ def _knn_walk_sums(targets, counts, cols, sim, simr, eptr, ec, ev, yptr, ynbr, y
                 w = sim[p]
                 for e in range(eptr[x], eptr[x + 1]):
                     c = ec[e]
-                    # without a branch: whether the column is full is hard to predict
+                    # without a branch: whether the column is full is hard to
+                    # predict
                     take = cnt_i[c] < k
                     num_i[c] += (w * ev[e]) * take
                     den_i[c] += w * take
@@ -788,6 +861,10 @@ def knn_kernels():
             _heap_less = jit(_heap_less)
             _topk_sums = jit(_topk_sums)
             _longest = jit(_longest)
-            _KNN["k"] = (jit(_corated_rows), jit(_knn_pair_sums), jit(_knn_walk_sums),
-                         jit(_corated_upper))
+            _KNN["k"] = (
+                jit(_corated_rows),
+                jit(_knn_pair_sums),
+                jit(_knn_walk_sums),
+                jit(_corated_upper),
+            )
     return _KNN["k"]

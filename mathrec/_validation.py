@@ -35,7 +35,16 @@ __all__ = [
 _CLOSED = ("both", "left", "right", "neither")
 
 
-def check_real(value, name, *, low=None, high=None, closed="both", finite=True, allow_none=False):
+def check_real(
+    value,
+    name,
+    *,
+    low=None,
+    high=None,
+    closed="both",
+    finite=True,
+    allow_none=False,
+):
     """Return ``value`` as a ``float`` after checking its type and range.
 
     Parameters
@@ -89,19 +98,28 @@ def check_real(value, name, *, low=None, high=None, closed="both", finite=True, 
         parts.append(f"{'>=' if closed in ('both', 'left') else '>'} {low:g}")
     if high is not None:
         parts.append(f"{'<=' if closed in ('both', 'right') else '<'} {high:g}")
-    what = ("a finite real number" if finite else "a real number") + (
-        " " + " and ".join(parts) if parts else "") + (" or None" if allow_none else "")
+    what = (
+        ("a finite real number" if finite else "a real number")
+        + (" " + " and ".join(parts) if parts else "")
+        + (" or None" if allow_none else "")
+    )
     if value is None and allow_none:
         return None
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, numbers.Real
+    ):
         raise TypeError(f"{name} must be {what}, got {value!r}")
     x = float(value)
     shown = _plain(value)
     if math.isnan(x) or (finite and math.isinf(x)):
         raise ValueError(f"{name} must be {what}, got {shown!r}")
-    if low is not None and (x < low or (x == low and closed in ("right", "neither"))):
+    if low is not None and (
+        x < low or (x == low and closed in ("right", "neither"))
+    ):
         raise ValueError(f"{name} must be {what}, got {shown!r}")
-    if high is not None and (x > high or (x == high and closed in ("left", "neither"))):
+    if high is not None and (
+        x > high or (x == high and closed in ("left", "neither"))
+    ):
         raise ValueError(f"{name} must be {what}, got {shown!r}")
     return x
 
@@ -148,8 +166,12 @@ def check_positive_int(value, name, *, minimum=1, maximum=None):
     ...
     ValueError: n_splits must be an integer >= 2 and <= 6, got 7
     """
-    what = f"an integer >= {minimum}" + (f" and <= {maximum}" if maximum is not None else "")
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+    what = f"an integer >= {minimum}" + (
+        f" and <= {maximum}" if maximum is not None else ""
+    )
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, numbers.Integral
+    ):
         raise TypeError(f"{name} must be {what}, got {_short(value)}")
     if value < minimum or (maximum is not None and value > maximum):
         raise ValueError(f"{name} must be {what}, got {_plain(value)!r}")
@@ -171,8 +193,12 @@ def check_probability(value, name, *, open_low=False, open_high=False):
     ...
     ValueError: test_size must be a finite real number > 0 and < 1, got 1
     """
-    closed = {(False, False): "both", (False, True): "left",
-              (True, False): "right", (True, True): "neither"}[bool(open_low), bool(open_high)]
+    closed = {
+        (False, False): "both",
+        (False, True): "left",
+        (True, False): "right",
+        (True, True): "neither",
+    }[bool(open_low), bool(open_high)]
     return check_real(value, name, low=0, high=1, closed=closed)
 
 
@@ -232,24 +258,38 @@ def check_array(x, name, *, ndim=None, purpose=None):
     """
     if sp.issparse(x):
         if ndim != 1:
-            raise ValueError(f"{name} must be a dense array, got a sparse matrix of shape {x.shape}")
+            raise ValueError(
+                f"{name} must be a dense array, got a sparse matrix of shape "
+                f"{x.shape}"
+            )
         if len(x.shape) == 2 and 1 not in x.shape:
-            raise ValueError(f"{name} must be 1-D, got a sparse matrix of shape {x.shape}")
+            raise ValueError(
+                f"{name} must be 1-D, got a sparse matrix of shape {x.shape}"
+            )
         x = x.toarray().ravel()  # a sparse row or column vector
     try:
         arr = np.asarray(x, dtype=float)
     except (TypeError, ValueError) as exc:
         what = "a 1-D array" if ndim == 1 else "an array"
-        raise ValueError(f"{name} must be {what} of numbers, got {_short(x)}") from exc
+        raise ValueError(
+            f"{name} must be {what} of numbers, got {_short(x)}"
+        ) from exc
     if ndim is not None and arr.ndim != ndim:
-        raise ValueError(f"{name} must be {ndim}-D, got an array of shape {arr.shape}")
+        raise ValueError(
+            f"{name} must be {ndim}-D, got an array of shape {arr.shape}"
+        )
     if arr.size == 0:
-        raise ValueError(f"{name} is empty" + (f"; {purpose}" if purpose else ""))
+        raise ValueError(
+            f"{name} is empty" + (f"; {purpose}" if purpose else "")
+        )
     bad = ~np.isfinite(arr)
     if bad.any():
         pos = np.unravel_index(int(np.flatnonzero(bad)[0]), arr.shape)
         pos = int(pos[0]) if len(pos) == 1 else tuple(int(p) for p in pos)
-        raise ValueError(f"{name} contains a non-finite value ({float(arr[bad].flat[0])!r} at position {pos})")
+        raise ValueError(
+            f"{name} contains a non-finite value ({float(arr[bad].flat[0])!r} "
+            f"at position {pos})"
+        )
     return arr
 
 
@@ -270,7 +310,9 @@ def check_choice(value, name, choices):
     except TypeError:  # an unhashable value looked up in a set
         ok = False
     if not ok:
-        raise ValueError(f"{name} must be one of {tuple(choices)!r}, got {value!r}")
+        raise ValueError(
+            f"{name} must be one of {tuple(choices)!r}, got {value!r}"
+        )
     return value
 
 
@@ -289,16 +331,20 @@ def check_hashable_id(value, name):
     ...
     TypeError: user must be hashable, one id such as an int, a str or a tuple, got the list [1, 2]
     """
-    if isinstance(value, (np.ndarray, pd.Series, pd.Index)) or not isinstance(value, Hashable):
+    if isinstance(value, (np.ndarray, pd.Series, pd.Index)) or not isinstance(
+        value, Hashable
+    ):
         raise TypeError(
-            f"{name} must be hashable, one id such as an int, a str or a tuple, got the "
+            f"{name} must be hashable, one id such as an int, a str or a "
+            f"tuple, got the "
             f"{type(value).__name__} {_short(value)}"
         )
     try:
         hash(value)
     except TypeError:  # a tuple holding a list
         raise TypeError(
-            f"{name} must be hashable, one id such as an int, a str or a tuple, got the "
+            f"{name} must be hashable, one id such as an int, a str or a "
+            f"tuple, got the "
             f"{type(value).__name__} {_short(value)}"
         ) from None
     return value
@@ -333,12 +379,18 @@ def check_id_list(ids, name, *, ordered=True):
     """
     if isinstance(ids, (str, bytes)):
         raise TypeError(
-            f"{name} must be a list or array of ids, not a single {type(ids).__name__}, "
+            f"{name} must be a list or array of ids, not a single "
+            f"{type(ids).__name__}, "
             f"got {ids!r} (wrap one id in a list: [{ids!r}])"
         )
     if isinstance(ids, np.ndarray) and ids.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D list or array of ids, got an array of shape {ids.shape}")
-    if (ordered and isinstance(ids, (dict, set, frozenset))) or not hasattr(ids, "__iter__"):
+        raise ValueError(
+            f"{name} must be a 1-D list or array of ids, got an array of shape "
+            f"{ids.shape}"
+        )
+    if (ordered and isinstance(ids, (dict, set, frozenset))) or not hasattr(
+        ids, "__iter__"
+    ):
         what = "a list or array of ids" if ordered else "a collection of ids"
         raise TypeError(f"{name} must be {what}, got {_short(ids)}")
     return list(ids)
@@ -363,7 +415,8 @@ def check_unique_columns(frame, columns, name="frame"):
     for c in columns:
         if c in counts.index and counts[c] > 1:
             raise ValueError(
-                f"{name} has {counts[c]} columns named {c!r}; rename or drop the extra ones "
+                f"{name} has {counts[c]} columns named {c!r}; rename or drop "
+                f"the extra ones "
                 f"(the columns are {list(frame.columns)!r})"
             )
 

@@ -64,19 +64,26 @@ def _probabilities(x, name, *, ndim=(1,), positive=False):
     try:
         arr = np.asarray(x, dtype=float)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be an array of probabilities, got {x!r}") from exc
+        raise ValueError(
+            f"{name} must be an array of probabilities, got {x!r}"
+        ) from exc
     if arr.ndim not in ndim:
         want = " or ".join(f"{d}-D" for d in ndim)
-        raise ValueError(f"{name} must be {want}, got an array of shape {arr.shape}")
+        raise ValueError(
+            f"{name} must be {want}, got an array of shape {arr.shape}"
+        )
     if arr.size == 0 or arr.shape[-1] == 0:
-        raise ValueError(f"{name} is empty: a ranking needs at least one position")
+        raise ValueError(
+            f"{name} is empty: a ranking needs at least one position"
+        )
     if np.isnan(arr).any():
         raise ValueError(f"{name} contains NaN")
     bad = (arr < 0) | (arr > 1) | ((arr <= 0) if positive else False)
     if bad.any():
         where = "(0, 1]" if positive else "[0, 1]"
         raise ValueError(
-            f"{name} must hold probabilities in {where}; got {arr[bad].ravel()[:5].tolist()}"
+            f"{name} must hold probabilities in {where}; got "
+            f"{arr[bad].ravel()[:5].tolist()}"
         )
     return arr
 
@@ -97,7 +104,9 @@ def _rankings(rankings, n_items=None, name="rankings"):
     if arr.ndim == 1:
         arr = arr[None, :]
     if arr.ndim != 2:
-        raise ValueError(f"{name} must be 1-D or 2-D, got an array of shape {arr.shape}")
+        raise ValueError(
+            f"{name} must be 1-D or 2-D, got an array of shape {arr.shape}"
+        )
     if arr.size == 0:
         raise ValueError(f"{name} is empty: there is no ranked position")
     if arr.dtype.kind == "f":
@@ -105,11 +114,17 @@ def _rankings(rankings, n_items=None, name="rankings"):
             raise ValueError(f"{name} must hold integer item indices")
         arr = arr.astype(np.int64)
     if arr.dtype.kind not in "iu":
-        raise ValueError(f"{name} must hold integer item indices, got dtype {arr.dtype}")
+        raise ValueError(
+            f"{name} must hold integer item indices, got dtype {arr.dtype}"
+        )
     if arr.min() < 0 or (n_items is not None and arr.max() >= n_items):
         hi = "" if n_items is None else f" and < {n_items}"
-        bad = arr[(arr < 0) | ((arr >= n_items) if n_items is not None else False)]
-        raise ValueError(f"{name} must hold item indices >= 0{hi}; got {bad[:5].tolist()}")
+        bad = arr[
+            (arr < 0) | ((arr >= n_items) if n_items is not None else False)
+        ]
+        raise ValueError(
+            f"{name} must hold item indices >= 0{hi}; got {bad[:5].tolist()}"
+        )
     return arr.astype(np.int64, copy=False)
 
 
@@ -133,7 +148,8 @@ def _examination_for(examination, n_positions, name="examination"):
     theta = _probabilities(examination, name)
     if theta.size < n_positions:
         raise ValueError(
-            f"{name} has {theta.size} positions but the rankings have {n_positions}"
+            f"{name} has {theta.size} positions but the rankings have "
+            f"{n_positions}"
         )
     return theta[:n_positions]
 
@@ -289,11 +305,15 @@ def _cascade_examination(r):
 def _click_probabilities(relevance, model, examination):
     if _model(model) == "pbm":
         if examination is None:
-            raise ValueError("model='pbm' needs examination probabilities (examination=...)")
+            raise ValueError(
+                "model='pbm' needs examination probabilities (examination=...)"
+            )
         return pbm_click_probabilities(relevance, examination)
     if examination is not None:
-        raise ValueError("model='cascade' takes no examination probabilities; "
-                         "its examination follows from the relevances above each rank")
+        raise ValueError(
+            "model='cascade' takes no examination probabilities; "
+            "its examination follows from the relevances above each rank"
+        )
     return cascade_click_probabilities(relevance)
 
 
@@ -336,7 +356,9 @@ def expected_clicks(relevance, model="pbm", examination=None):
     return float(s) if np.ndim(s) == 0 else s
 
 
-def simulate_clicks(rankings, relevance, model="pbm", examination=None, *, random_state=None):
+def simulate_clicks(
+    rankings, relevance, model="pbm", examination=None, *, random_state=None
+):
     r"""Simulate a click log: one row of clicks per shown ranking.
 
     Parameters
@@ -383,12 +405,16 @@ def simulate_clicks(rankings, relevance, model="pbm", examination=None, *, rando
     u = rng.random(rk.shape)
     if model == "pbm":
         if examination is None:
-            raise ValueError("model='pbm' needs examination probabilities (examination=...)")
+            raise ValueError(
+                "model='pbm' needs examination probabilities (examination=...)"
+            )
         theta = _examination_for(examination, rk.shape[1])
         return (u < rel * theta).astype(np.int8)
     if examination is not None:
-        raise ValueError("model='cascade' takes no examination probabilities; "
-                         "its examination follows from the relevances above each rank")
+        raise ValueError(
+            "model='cascade' takes no examination probabilities; "
+            "its examination follows from the relevances above each rank"
+        )
     attracted = u < rel
     first = np.argmax(attracted, axis=1)
     clicks = np.zeros(rk.shape, dtype=np.int8)
@@ -426,7 +452,9 @@ def randomized_rankings(items, n_sessions, *, random_state=None):
     """
     it = _rankings(items, name="items")
     if it.shape[0] != 1:
-        raise ValueError(f"items must be 1-D, got an array of shape {np.shape(items)}")
+        raise ValueError(
+            f"items must be 1-D, got an array of shape {np.shape(items)}"
+        )
     n = check_positive_int(n_sessions, "n_sessions")
     rng = _rng(random_state)
     order = np.argsort(rng.random((n, it.shape[1])), axis=1)
@@ -512,10 +540,14 @@ def estimate_examination_randomized(clicks):
     n = cf.shape[0]
     p = cf.mean(axis=0)
     if p[0] == 0:
-        raise ValueError("no click at rank 1: the ratios theta_k / theta_1 are undefined")
+        raise ValueError(
+            "no click at rank 1: the ratios theta_k / theta_1 are undefined"
+        )
     ratio = p / p[0]
     with np.errstate(divide="ignore", invalid="ignore"):
-        rel_var = np.where(p > 0, (1 - p) / (n * p), 0.0) + (1 - p[0]) / (n * p[0])
+        rel_var = np.where(p > 0, (1 - p) / (n * p), 0.0) + (1 - p[0]) / (
+            n * p[0]
+        )
     stderr = ratio * np.sqrt(rel_var)
     stderr[0] = 0.0  # theta_1 / theta_1 = 1 exactly
     return ratio, stderr
@@ -614,14 +646,20 @@ class PositionBasedModel(ParamsMixin):
             the clicks cannot identify cancels in the product.
         """
         if not hasattr(self, "examination_"):
-            raise NotFittedError("this PositionBasedModel is not fitted yet; call fit first")
+            raise NotFittedError(
+                "this PositionBasedModel is not fitted yet; call fit first"
+            )
         rk = _rankings(rankings, self.relevance_.size)
         if rk.shape[1] > self.examination_.size:
-            raise ValueError(f"rankings have {rk.shape[1]} positions but the model was "
-                             f"fitted on {self.examination_.size}")
+            raise ValueError(
+                f"rankings have {rk.shape[1]} positions but the model was "
+                f"fitted on {self.examination_.size}"
+            )
         gamma = self.relevance_[rk]
         if np.isnan(gamma).any():
-            raise ValueError("rankings hold items that never appeared in the fitted log")
+            raise ValueError(
+                "rankings hold items that never appeared in the fitted log"
+            )
         return self.examination_[: rk.shape[1]] * gamma
 
     def fit(self, rankings, clicks, n_items=None):
@@ -643,7 +681,9 @@ class PositionBasedModel(ParamsMixin):
         rk, c = _log(rankings, clicks, n_items)
         n = _n_items(rk, n_items)
         if n <= rk.max():
-            raise ValueError(f"n_items={n} but rankings hold item index {rk.max()}")
+            raise ValueError(
+                f"n_items={n} but rankings hold item index {rk.max()}"
+            )
         n_pos = rk.shape[1]
         pos = np.broadcast_to(np.arange(n_pos), rk.shape).ravel()
         item = rk.ravel()
@@ -656,7 +696,9 @@ class PositionBasedModel(ParamsMixin):
         theta = np.full(n_pos, 0.5)
         gamma = np.full(n, 0.5)
         clicks_of_item = np.bincount(item, weights=c, minlength=n)
-        gamma[seen] = np.clip(clicks_of_item[seen] / n_of_item[seen], 0.05, 0.95)
+        gamma[seen] = np.clip(
+            clicks_of_item[seen] / n_of_item[seen], 0.05, 0.95
+        )
         history = []
         it = 0
         for it in range(1, max_iter + 1):
@@ -665,10 +707,15 @@ class PositionBasedModel(ParamsMixin):
             denom = np.maximum(1.0 - tg, eps)
             e_post = c + (1 - c) * t * (1 - g) / denom
             r_post = c + (1 - c) * (1 - t) * g / denom
-            theta = np.clip(np.bincount(pos, weights=e_post, minlength=n_pos) / n_at_pos,
-                            eps, 1 - eps)
+            theta = np.clip(
+                np.bincount(pos, weights=e_post, minlength=n_pos) / n_at_pos,
+                eps,
+                1 - eps,
+            )
             gamma_new = np.bincount(item, weights=r_post, minlength=n)
-            gamma[seen] = np.clip(gamma_new[seen] / n_of_item[seen], eps, 1 - eps)
+            gamma[seen] = np.clip(
+                gamma_new[seen] / n_of_item[seen], eps, 1 - eps
+            )
             p = theta[pos] * gamma[item]
             ll = float(np.mean(c * np.log(p) + (1 - c) * np.log1p(-p)))
             history.append(ll)
@@ -772,8 +819,10 @@ def ipw_relevance(rankings, clicks, examination, n_items=None):
     rk = _rankings(rankings)
     theta = _examination_for(examination, rk.shape[1])
     if (theta == 0).any():
-        raise ValueError("examination must be > 0 at every position to weight by 1/theta; "
-                         f"got {theta.tolist()[:10]}")
+        raise ValueError(
+            "examination must be > 0 at every position to weight by 1/theta; "
+            f"got {theta.tolist()[:10]}"
+        )
     return _per_item_mean(rk, clicks, theta, n_items)
 
 

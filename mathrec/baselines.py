@@ -72,14 +72,18 @@ class Popularity(RecommenderMixin):
             m = check_real(self.min_rating, "min_rating", allow_none=True)
             w = (inter.ratings >= m).astype(float)
         self.interactions_ = inter
-        self.counts_ = np.bincount(inter.item_idx, weights=w, minlength=inter.n_items)
+        self.counts_ = np.bincount(
+            inter.item_idx, weights=w, minlength=inter.n_items
+        )
         return self
 
     def _score_items(self, user_index):
         return self.counts_
 
     def _score_block(self, user_indices):
-        return np.broadcast_to(self.counts_, (len(user_indices), self.counts_.size))
+        return np.broadcast_to(
+            self.counts_, (len(user_indices), self.counts_.size)
+        )
 
 
 class BaselineOnly(RecommenderMixin):
@@ -155,10 +159,19 @@ class BaselineOnly(RecommenderMixin):
         inter = as_interactions(ratings)
         self.interactions_ = inter
         self.global_mean_, self.user_bias_, self.item_bias_ = _fit_biases(
-            inter.user_idx, inter.item_idx, inter.ratings, inter.n_users, inter.n_items,
-            reg_u, reg_i, n_epochs,
+            inter.user_idx,
+            inter.item_idx,
+            inter.ratings,
+            inter.n_users,
+            inter.n_items,
+            reg_u,
+            reg_i,
+            n_epochs,
         )
-        self.rating_range_ = (float(inter.ratings.min()), float(inter.ratings.max()))
+        self.rating_range_ = (
+            float(inter.ratings.min()),
+            float(inter.ratings.max()),
+        )
         return self
 
     def predict(self, users, items, *, unknown="raise"):
@@ -189,7 +202,11 @@ class BaselineOnly(RecommenderMixin):
         return np.clip(est, *self.rating_range_) if self.clip else est
 
     def _score_block(self, user_indices):
-        est = self.global_mean_ + self.user_bias_[user_indices][:, None] + self.item_bias_
+        est = (
+            self.global_mean_
+            + self.user_bias_[user_indices][:, None]
+            + self.item_bias_
+        )
         return np.clip(est, *self.rating_range_, out=est) if self.clip else est
 
 
@@ -202,6 +219,10 @@ def _fit_biases(uidx, iidx, r, n_users, n_items, reg_u, reg_i, n_epochs):
     bi = np.zeros(n_items)
     dev = r - mu
     for _ in range(n_epochs):
-        bi = np.bincount(iidx, weights=dev - bu[uidx], minlength=n_items) / (reg_i + ci)
-        bu = np.bincount(uidx, weights=dev - bi[iidx], minlength=n_users) / (reg_u + cu)
+        bi = np.bincount(iidx, weights=dev - bu[uidx], minlength=n_items) / (
+            reg_i + ci
+        )
+        bu = np.bincount(uidx, weights=dev - bi[iidx], minlength=n_users) / (
+            reg_u + cu
+        )
     return mu, bu, bi

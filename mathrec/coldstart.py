@@ -85,10 +85,15 @@ def feature_matrix(items, column="genres", *, item="item"):
     ([10, 20, 30], ['Comedy', 'Drama'])
     """
     if not isinstance(items, pd.DataFrame):
-        raise TypeError(f"items must be a pandas DataFrame, got {type(items).__name__}")
+        raise TypeError(
+            f"items must be a pandas DataFrame, got {type(items).__name__}"
+        )
     missing = [c for c in (item, column) if c not in items.columns]
     if missing:
-        raise ValueError(f"items is missing column(s) {missing}; it has {list(items.columns)}")
+        raise ValueError(
+            f"items is missing column(s) {missing}; it has "
+            f"{list(items.columns)}"
+        )
     if len(items) == 0:
         raise ValueError("items is empty")
     ids = items[item].to_numpy()
@@ -98,13 +103,19 @@ def feature_matrix(items, column="genres", *, item="item"):
     cells = items[column].tolist()
     bad = [c for c in cells if not isinstance(c, (list, tuple, np.ndarray))]
     if bad:
-        raise ValueError(f"column {column!r} must hold lists of attributes; got e.g. {bad[0]!r}")
-    lengths = np.fromiter((len(c) for c in cells), dtype=np.intp, count=len(cells))
+        raise ValueError(
+            f"column {column!r} must hold lists of attributes; got e.g. "
+            f"{bad[0]!r}"
+        )
+    lengths = np.fromiter(
+        (len(c) for c in cells), dtype=np.intp, count=len(cells)
+    )
     flat = [f for c in cells for f in c]
     rows = np.repeat(np.arange(len(cells)), lengths)
     codes, features = pd.factorize(pd.Series(flat, dtype=object), sort=True)
-    X = sp.csr_matrix((np.ones(len(flat)), (rows, codes)),
-                      shape=(len(cells), len(features)))
+    X = sp.csr_matrix(
+        (np.ones(len(flat)), (rows, codes)), shape=(len(cells), len(features))
+    )
     X.sum_duplicates()
     X.data[:] = 1.0
     return X, ids, np.asarray(features, dtype=object).astype(str)
@@ -195,14 +206,17 @@ def _features_from(item_features, column, use_tfidf):
         X = sp.csr_matrix(X, dtype=np.float64)
         ids = np.asarray(ids)
         if X.shape[0] != len(ids):
-            raise ValueError(f"item_features: {X.shape[0]} rows but {len(ids)} item ids")
+            raise ValueError(
+                f"item_features: {X.shape[0]} rows but {len(ids)} item ids"
+            )
         if len(pd.unique(ids)) != len(ids):
             raise ValueError("item_features: item ids repeat")
         names = np.array([str(j) for j in range(X.shape[1])])
     else:
         raise TypeError(
             "item_features must be a DataFrame with columns item and "
-            f"{column!r}, or a pair (X, item_ids); got {type(item_features).__name__}"
+            f"{column!r}, or a pair (X, item_ids); got "
+            f"{type(item_features).__name__}"
         )
     X = tfidf(X) if use_tfidf else _l2_rows(X)
     return X, ids, names
@@ -303,41 +317,75 @@ class ContentBased(RecommenderMixin):
             another type, e.g. ``"10"`` read from text against ``10``).
         """
         if not isinstance(self.feature_column, str):
-            raise TypeError(f"feature_column must be a column name (str); got {self.feature_column!r}")
+            raise TypeError(
+                f"feature_column must be a column name (str); got "
+                f"{self.feature_column!r}"
+            )
         inter = as_interactions(ratings)
-        X, ids, names = _features_from(item_features, self.feature_column, bool(self.use_tfidf))
+        X, ids, names = _features_from(
+            item_features, self.feature_column, bool(self.use_tfidf)
+        )
         # catalogue = rated items (in their order) + feature items nobody rated
         found = pd.Index(inter.items).isin(ids)
         if not found.any():
             raise ValueError(
-                f"none of the {inter.n_items} rated items has a row in item_features: rated item "
-                f"ids look like {inter.items[:3].tolist()} (dtype {inter.items.dtype}), feature "
-                f"ids like {ids[:3].tolist()} (dtype {ids.dtype}); convert one to the other's "
+                f"none of the {inter.n_items} rated items has a row in "
+                f"item_features: rated item "
+                f"ids look like {inter.items[:3].tolist()} (dtype "
+                f"{inter.items.dtype}), feature "
+                f"ids like {ids[:3].tolist()} (dtype {ids.dtype}); convert one "
+                f"to the other's "
                 "type (e.g. items['item'].astype(int) for ids read as text)"
             )
         extra = ids[~pd.Index(ids).isin(inter.items)]
-        items = np.concatenate([inter.items, extra]) if len(extra) else inter.items.copy()
-        if items.dtype != object and (extra.dtype == object or (
-                items.dtype.kind == "f" and "f" not in (inter.items.dtype.kind, extra.dtype.kind))):
-            # int64 + uint64 ids promote to float64, which merges distinct large ids
-            items = np.concatenate([inter.items.astype(object), extra.astype(object)])
-        self.interactions_ = Interactions(inter.users, items, inter.user_idx, inter.item_idx,
-                                          inter.ratings, inter.timestamps)
+        items = (
+            np.concatenate([inter.items, extra])
+            if len(extra)
+            else inter.items.copy()
+        )
+        if items.dtype != object and (
+            extra.dtype == object
+            or (
+                items.dtype.kind == "f"
+                and "f" not in (inter.items.dtype.kind, extra.dtype.kind)
+            )
+        ):
+            # int64 + uint64 ids promote to float64, which merges distinct large
+            # ids
+            items = np.concatenate(
+                [inter.items.astype(object), extra.astype(object)]
+            )
+        self.interactions_ = Interactions(
+            inter.users,
+            items,
+            inter.user_idx,
+            inter.item_idx,
+            inter.ratings,
+            inter.timestamps,
+        )
         self._csr_cache_ = None
-        # rows of X in catalogue order (zero rows for rated items without features)
+        # rows of X in catalogue order (zero rows for rated items without
+        # features)
         pos = pd.Index(ids).get_indexer(items)
         have = pos >= 0
-        P = sp.csr_matrix((np.ones(have.sum()), (np.flatnonzero(have), pos[have])),
-                          shape=(len(items), X.shape[0]))
+        P = sp.csr_matrix(
+            (np.ones(have.sum()), (np.flatnonzero(have), pos[have])),
+            shape=(len(items), X.shape[0]),
+        )
         self.item_features_ = (P @ X).tocsr()
         self.feature_names_ = names
         w = inter.ratings.copy()
         if self.center:
-            sums = np.bincount(inter.user_idx, weights=w, minlength=inter.n_users)
+            sums = np.bincount(
+                inter.user_idx, weights=w, minlength=inter.n_users
+            )
             w = w - (sums / np.maximum(inter.user_counts(), 1))[inter.user_idx]
-        W = sp.csr_matrix((w, (inter.user_idx, inter.item_idx)), shape=(inter.n_users, len(items)))
+        W = sp.csr_matrix(
+            (w, (inter.user_idx, inter.item_idx)),
+            shape=(inter.n_users, len(items)),
+        )
         self.user_profiles_ = _l2_rows(W @ self.item_features_)
-        self.cold_items_ = items[inter.n_items:]
+        self.cold_items_ = items[inter.n_items :]
         return self
 
     def _score_items(self, user_index):
@@ -392,10 +440,14 @@ class ContentBased(RecommenderMixin):
         inter = self.interactions_
         s = self._score_items(int(inter.user_index(user)))
         if items is None:
-            return pd.Series(s, index=pd.Index(inter.items, name="item"), name="score")
+            return pd.Series(
+                s, index=pd.Index(inter.items, name="item"), name="score"
+            )
         items = list(items)
         pos = np.asarray(inter.item_index(items), dtype=np.intp).reshape(-1)
-        return pd.Series(s[pos], index=pd.Index(items, name="item"), name="score")
+        return pd.Series(
+            s[pos], index=pd.Index(items, name="item"), name="score"
+        )
 
     def predict(self, users, items):
         """Cosine scores :math:`s_{uj}` for pairs ``(users[k], items[k])`` in the caller's ids.
@@ -406,7 +458,9 @@ class ContentBased(RecommenderMixin):
         u, i, scalar = self._pair_indices(users, items)
         if len(u) == 0:
             return np.empty(0)
-        s = np.asarray(self.user_profiles_[u].multiply(self.item_features_[i]).sum(axis=1)).ravel()
+        s = np.asarray(
+            self.user_profiles_[u].multiply(self.item_features_[i]).sum(axis=1)
+        ).ravel()
         return float(s[0]) if scalar else s
 
 
@@ -481,20 +535,32 @@ class SwitchingHybrid(ParamsMixin):
         check_positive_int(self.min_ratings, "min_ratings", minimum=0)
         check_positive_int(self.cold_slots, "cold_slots", minimum=0)
         if self.content is not None and item_features is None:
-            raise ValueError("item_features is required when content is not None")
+            raise ValueError(
+                "item_features is required when content is not None"
+            )
         for name in ("cf", "content"):
             est = getattr(self, name)
             if (est is None and name == "content") or (
-                    not isinstance(est, type) and callable(getattr(est, "fit", None))):
+                not isinstance(est, type)
+                and callable(getattr(est, "fit", None))
+            ):
                 continue
-            raise TypeError(f"{name} must be an estimator instance with a fit method "
-                            f"(e.g. ItemKNN()); got {est!r}")
+            raise TypeError(
+                f"{name} must be an estimator instance with a fit method "
+                f"(e.g. ItemKNN()); got {est!r}"
+            )
         inter = as_interactions(ratings)
         self.popularity_ = Popularity().fit(inter)
         # fit copies: the estimators passed in stay unfitted hyper-parameters
         self.cf_ = clone(self.cf).fit(inter)
-        self.content_ = None if self.content is None else clone(self.content).fit(inter, item_features)
-        self.user_counts_ = pd.Series(inter.user_counts(), index=pd.Index(inter.users))
+        self.content_ = (
+            None
+            if self.content is None
+            else clone(self.content).fit(inter, item_features)
+        )
+        self.user_counts_ = pd.Series(
+            inter.user_counts(), index=pd.Index(inter.users)
+        )
         self.interactions_ = inter
         return self
 
@@ -505,7 +571,10 @@ class SwitchingHybrid(ParamsMixin):
         model cannot score a user it has not seen), whatever ``min_ratings``.
         """
         if not hasattr(self, "interactions_"):
-            raise NotFittedError("this SwitchingHybrid is not fitted yet; call fit(ratings) first")
+            raise NotFittedError(
+                "this SwitchingHybrid is not fitted yet; call fit(ratings) "
+                "first"
+            )
         check_hashable_id(user, "user")
         if user not in self.user_counts_.index:
             return "popularity"
@@ -524,18 +593,34 @@ class SwitchingHybrid(ParamsMixin):
         n = check_positive_int(n, "n")
         if self.route(user) == "popularity":
             known = user in self.user_counts_.index
-            rec = self.popularity_.recommend(user, n, exclude_seen) if known else \
-                self.popularity_.recommend(self.interactions_.users[0], n, exclude_seen=False)
+            rec = (
+                self.popularity_.recommend(user, n, exclude_seen)
+                if known
+                else self.popularity_.recommend(
+                    self.interactions_.users[0], n, exclude_seen=False
+                )
+            )
             return rec.assign(source="popularity")
         c = min(self.cold_slots, n) if self.content_ is not None else 0
         c = min(c, len(self.content_.cold_items_)) if c else 0
         parts = []
         if n - c > 0:
-            parts.append(self.cf_.recommend(user, n - c, exclude_seen).assign(source="cf"))
+            parts.append(
+                self.cf_.recommend(user, n - c, exclude_seen).assign(
+                    source="cf"
+                )
+            )
         if c:
             u = self.content_.interactions_.user_index(user)
-            s = self.content_._score_items(u)[self.interactions_.n_items:]
+            s = self.content_._score_items(u)[self.interactions_.n_items :]
             top = np.argsort(-s, kind="stable")[:c]
-            parts.append(pd.DataFrame({"item": self.content_.cold_items_[top], "score": s[top],
-                                       "source": "content"}))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "item": self.content_.cold_items_[top],
+                        "score": s[top],
+                        "source": "content",
+                    }
+                )
+            )
         return pd.concat(parts, ignore_index=True)

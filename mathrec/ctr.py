@@ -22,7 +22,12 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ._base import NotFittedError, ParamsMixin, _one_blas_thread
-from ._validation import check_bool, check_positive_int, check_real, check_unique_columns
+from ._validation import (
+    check_bool,
+    check_positive_int,
+    check_real,
+    check_unique_columns,
+)
 from .losses import binary_cross_entropy
 
 __all__ = [
@@ -123,20 +128,27 @@ def one_hot_features(frame, columns, crosses=(), *, vocabulary=None):
            [0., 1., 0., 1., 0., 1., 1.]])
     """
     if not isinstance(frame, pd.DataFrame):
-        raise ValueError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
+        raise ValueError(
+            f"frame must be a pandas DataFrame, got {type(frame).__name__}"
+        )
     if isinstance(columns, str):
         columns = [columns]
     blocks = [(str(c),) for c in columns]
     for cross in crosses:
         if isinstance(cross, str) or len(cross) < 2:
-            raise ValueError(f"a cross needs at least two columns, got {cross!r}")
+            raise ValueError(
+                f"a cross needs at least two columns, got {cross!r}"
+            )
         blocks.append(tuple(str(c) for c in cross))
     if not blocks:
         raise ValueError("give at least one column or cross to encode")
     for block in blocks:
         for c in block:
             if c not in frame.columns:
-                raise ValueError(f"column {c!r} is not in frame (columns: {list(frame.columns)})")
+                raise ValueError(
+                    f"column {c!r} is not in frame (columns: "
+                    f"{list(frame.columns)})"
+                )
     used = list(dict.fromkeys(c for block in blocks for c in block))
     check_unique_columns(frame, used, "frame")
     for c in used:
@@ -144,10 +156,14 @@ def one_hot_features(frame, columns, crosses=(), *, vocabulary=None):
         missing = (pd.isna(col) & ~col.map(_is_listlike)).to_numpy(dtype=bool)
         if missing.any():
             rows = frame.index[missing].tolist()
-            shown = ", ".join(map(repr, rows[:10])) + (f", ... ({len(rows) - 10} more)" if len(rows) > 10 else "")
+            shown = ", ".join(map(repr, rows[:10])) + (
+                f", ... ({len(rows) - 10} more)" if len(rows) > 10 else ""
+            )
             raise ValueError(
-                f"column {c!r} has {len(rows)} missing value{'s' if len(rows) > 1 else ''} "
-                f"(NaN/None) at rows [{shown}]; fill them (e.g. frame[{c!r}].fillna('unknown'), "
+                f"column {c!r} has {len(rows)} missing "
+                f"value{'s' if len(rows) > 1 else ''} "
+                f"(NaN/None) at rows [{shown}]; fill them (e.g. "
+                f"frame[{c!r}].fillna('unknown'), "
                 "which gives them a feature of their own) or drop those rows"
             )
     pairs = [_block_pairs(frame, b) for b in blocks]
@@ -159,13 +175,17 @@ def one_hot_features(frame, columns, crosses=(), *, vocabulary=None):
                 n += 1
     rows, cols = [], []
     for r, keys in pairs:
-        idx = pd.Series(keys, dtype=object).map(vocabulary).to_numpy(dtype=float)
+        idx = (
+            pd.Series(keys, dtype=object).map(vocabulary).to_numpy(dtype=float)
+        )
         known = ~np.isnan(idx)
         rows.append(r[known])
         cols.append(idx[known].astype(np.int64))
     rows = np.concatenate(rows)
     cols = np.concatenate(cols)
-    X = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(frame), len(vocabulary)))
+    X = sp.csr_matrix(
+        (np.ones(len(rows)), (rows, cols)), shape=(len(frame), len(vocabulary))
+    )
     X.sum_duplicates()
     X.data[:] = 1.0  # a repeated list element still sets its feature once
     return X, dict(vocabulary)
@@ -196,17 +216,26 @@ def _check_X(X, name="X", n_features=None):
         try:
             X = np.asarray(X, dtype=float)
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"{name} must be a 2-D array or sparse matrix of numbers") from exc
+            raise ValueError(
+                f"{name} must be a 2-D array or sparse matrix of numbers"
+            ) from exc
         data = X
     if X.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {X.shape}")
+        raise ValueError(
+            f"{name} must be 2-D (n_samples, n_features), got shape {X.shape}"
+        )
     if X.shape[0] == 0:
         raise ValueError(f"{name} has no rows")
     bad = ~np.isfinite(data)
     if bad.any():
-        raise ValueError(f"{name} contains a non-finite value ({float(data[bad].flat[0])!r})")
+        raise ValueError(
+            f"{name} contains a non-finite value ({float(data[bad].flat[0])!r})"
+        )
     if n_features is not None and X.shape[1] != n_features:
-        raise ValueError(f"{name} has {X.shape[1]} features, but the model was fitted with {n_features}")
+        raise ValueError(
+            f"{name} has {X.shape[1]} features, but the model was fitted with "
+            f"{n_features}"
+        )
     return X
 
 
@@ -305,7 +334,9 @@ class LogisticCTR(ParamsMixin):
     array([0.5  , 0.5  , 0.764, 0.764])
     """
 
-    def __init__(self, alpha=1e-4, *, fit_intercept=True, tol=1e-8, max_iter=1000):
+    def __init__(
+        self, alpha=1e-4, *, fit_intercept=True, tol=1e-8, max_iter=1000
+    ):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.tol = tol
@@ -323,7 +354,9 @@ class LogisticCTR(ParamsMixin):
         w = params[:d]
         b = params[d] if self.fit_intercept else 0.0
         z = X @ w + b
-        loss = binary_cross_entropy(y, logits=z) + 0.5 * self.alpha * float(w @ w)
+        loss = binary_cross_entropy(y, logits=z) + 0.5 * self.alpha * float(
+            w @ w
+        )
         r = (_sigmoid(z) - y) / n
         grad_w = X.T @ r + self.alpha * w
         if self.fit_intercept:
@@ -360,24 +393,33 @@ class LogisticCTR(ParamsMixin):
         X = _check_X(X)
         y = np.asarray(y)
         if y.ndim != 1 or y.shape[0] != X.shape[0]:
-            raise ValueError(f"y must be 1-D with one label per row of X ({X.shape[0]}), got shape {y.shape}")
+            raise ValueError(
+                f"y must be 1-D with one label per row of X ({X.shape[0]}), "
+                f"got shape {y.shape}"
+            )
         try:
             y = y.astype(float)
         except (TypeError, ValueError) as exc:
             raise ValueError("y must hold the numbers 0 and 1") from exc
         bad = (y != 0) & (y != 1)
         if bad.any():
-            raise ValueError(f"y must hold only 0 and 1, got {float(y[bad][0])!r}")
+            raise ValueError(
+                f"y must hold only 0 and 1, got {float(y[bad][0])!r}"
+            )
         if y.min() == y.max():
             raise ValueError(
-                f"y holds only the label {int(y[0])}: the maximum-likelihood intercept is "
-                f"{'+' if y[0] == 1 else '-'}infinity; a click model needs clicks and non-clicks"
+                f"y holds only the label {int(y[0])}: the maximum-likelihood "
+                f"intercept is "
+                f"{'+' if y[0] == 1 else '-'}infinity; a click model needs "
+                f"clicks and non-clicks"
             )
         scale = float(abs(X).max())
         if scale > _MAX_ABS_FEATURE:
             raise ValueError(
-                f"X must hold features of magnitude <= {_MAX_ABS_FEATURE:g}; got a largest |x| of "
-                f"{scale:.3g}, whose logits and gradients overflow float64; rescale X (e.g. divide "
+                f"X must hold features of magnitude <= {_MAX_ABS_FEATURE:g}; "
+                f"got a largest |x| of "
+                f"{scale:.3g}, whose logits and gradients overflow float64; "
+                f"rescale X (e.g. divide "
                 "each column by its standard deviation) before fit"
             )
         d = X.shape[1]
@@ -391,19 +433,34 @@ class LogisticCTR(ParamsMixin):
         # overhead (many times slower on a busy machine).
         with _one_blas_thread():
             res = minimize(
-                self._objective, x0, args=(X, y), jac=True, method="L-BFGS-B", callback=record,
-                options={"maxiter": self.max_iter, "gtol": self.tol, "ftol": 0.0},
+                self._objective,
+                x0,
+                args=(X, y),
+                jac=True,
+                method="L-BFGS-B",
+                callback=record,
+                options={
+                    "maxiter": self.max_iter,
+                    "gtol": self.tol,
+                    "ftol": 0.0,
+                },
             )
         if res.status != 0 and res.nit == 0:
             raise ValueError(
-                "L-BFGS could not take a first step from w = 0 (" + str(res.message).strip()
+                "L-BFGS could not take a first step from w = 0 ("
+                + str(res.message).strip()
                 + f"): the features are too large for the optimiser (largest |x| = {scale:.3g}); "
-                "rescale X (e.g. divide each column by its standard deviation) before fit"
+                "rescale X (e.g. divide each column by its standard deviation) "
+                "before fit"
             )
         if res.nit >= self.max_iter:
             warnings.warn(
-                f"L-BFGS reached max_iter={self.max_iter} before the gradient fell below "
-                f"tol={self.tol}; raise max_iter or tol", ConvergenceWarning, stacklevel=2)
+                f"L-BFGS reached max_iter={self.max_iter} before the gradient "
+                f"fell below "
+                f"tol={self.tol}; raise max_iter or tol",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
         self.coef_ = res.x[:d].copy()
         self.intercept_ = float(res.x[d]) if self.fit_intercept else 0.0
         self.n_features_in_ = d
@@ -414,7 +471,9 @@ class LogisticCTR(ParamsMixin):
 
     def _check_fitted(self):
         if not hasattr(self, "coef_"):
-            raise NotFittedError("this LogisticCTR is not fitted yet: call fit(X, y) first")
+            raise NotFittedError(
+                "this LogisticCTR is not fitted yet: call fit(X, y) first"
+            )
 
     def __sklearn_is_fitted__(self):
         """scikit-learn's ``check_is_fitted`` asks this: has ``fit`` run?"""
@@ -444,13 +503,18 @@ def _check_labels_probs(y, p, n_bins):
     y = np.asarray(y, dtype=float)
     p = np.asarray(p, dtype=float)
     if y.ndim != 1 or p.shape != y.shape:
-        raise ValueError(f"y and p must be 1-D of the same length, got shapes {y.shape} and {p.shape}")
+        raise ValueError(
+            f"y and p must be 1-D of the same length, got shapes {y.shape} and "
+            f"{p.shape}"
+        )
     if y.size == 0:
         raise ValueError("y is empty")
     for name, a in (("y", y), ("p", p)):
         bad = ~np.isfinite(a) | (a < 0) | (a > 1)
         if bad.any():
-            raise ValueError(f"{name} must lie in [0, 1], got {float(a[bad][0])!r}")
+            raise ValueError(
+                f"{name} must lie in [0, 1], got {float(a[bad][0])!r}"
+            )
     return y, p
 
 
@@ -505,13 +569,15 @@ def calibration_table(y, p, n_bins=10):
     sum_y = np.bincount(b, weights=y, minlength=n_bins)
     keep = count > 0
     edges = np.arange(n_bins + 1) / n_bins
-    return pd.DataFrame({
-        "lower": edges[:-1][keep],
-        "upper": edges[1:][keep],
-        "count": count[keep],
-        "mean_predicted": sum_p[keep] / count[keep],
-        "observed_rate": sum_y[keep] / count[keep],
-    })
+    return pd.DataFrame(
+        {
+            "lower": edges[:-1][keep],
+            "upper": edges[1:][keep],
+            "count": count[keep],
+            "mean_predicted": sum_p[keep] / count[keep],
+            "observed_rate": sum_y[keep] / count[keep],
+        }
+    )
 
 
 def expected_calibration_error(y, p, n_bins=10):
@@ -552,4 +618,8 @@ def expected_calibration_error(y, p, n_bins=10):
     """
     t = calibration_table(y, p, n_bins)
     n = t["count"].sum()
-    return float(np.sum(t["count"] / n * np.abs(t["observed_rate"] - t["mean_predicted"])))
+    return float(
+        np.sum(
+            t["count"] / n * np.abs(t["observed_rate"] - t["mean_predicted"])
+        )
+    )

@@ -17,7 +17,11 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from mathrec._validation import check_choice, check_hashable_id, check_unique_columns
+from mathrec._validation import (
+    check_choice,
+    check_hashable_id,
+    check_unique_columns,
+)
 
 __all__ = [
     "Interactions",
@@ -85,14 +89,25 @@ class UnknownItemError(UnknownIdError):
 
 def _is_many(ids):
     """Whether ``ids`` holds several ids (list, array, Series, Index, range)."""
-    return isinstance(ids, (list, np.ndarray, pd.Series, pd.Index, range, pd.api.extensions.ExtensionArray))
+    return isinstance(
+        ids,
+        (
+            list,
+            np.ndarray,
+            pd.Series,
+            pd.Index,
+            range,
+            pd.api.extensions.ExtensionArray,
+        ),
+    )
 
 
 def _codes_and_uniques(values, what):
     """Factorise ids into codes 0..n-1; uniques sorted when the ids are sortable."""
     try:
         codes, uniques = pd.factorize(values, sort=True)
-    except TypeError:  # mixed, unorderable ids (e.g. 1 and "a"): first appearance
+    # mixed, unorderable ids (e.g. 1 and "a"): first appearance
+    except TypeError:
         codes, uniques = pd.factorize(values, sort=False)
     if isinstance(uniques, pd.Index):
         uniques = uniques.to_numpy()
@@ -169,26 +184,47 @@ class Interactions:
     ['y', 'x']
     """
 
-    def __init__(self, users, items, user_idx, item_idx, ratings, timestamps=None):
+    def __init__(
+        self, users, items, user_idx, item_idx, ratings, timestamps=None
+    ):
         self.users = np.asarray(users)
         self.items = np.asarray(items)
         self.user_idx = np.asarray(user_idx, dtype=np.intp)
         self.item_idx = np.asarray(item_idx, dtype=np.intp)
         self.ratings = np.asarray(ratings, dtype=np.float64)
-        self.timestamps = None if timestamps is None else np.asarray(timestamps, dtype=np.int64)
+        self.timestamps = (
+            None
+            if timestamps is None
+            else np.asarray(timestamps, dtype=np.int64)
+        )
         n = len(self.ratings)
         if not (len(self.user_idx) == len(self.item_idx) == n) or (
             self.timestamps is not None and len(self.timestamps) != n
         ):
             raise ValueError(
-                "user_idx, item_idx, ratings (and timestamps) must have the same length; got "
+                "user_idx, item_idx, ratings (and timestamps) must have the "
+                "same length; got "
                 f"{len(self.user_idx)}, {len(self.item_idx)}, {n}"
-                + ("" if self.timestamps is None else f", {len(self.timestamps)}")
+                + (
+                    ""
+                    if self.timestamps is None
+                    else f", {len(self.timestamps)}"
+                )
             )
-        if n and (self.user_idx.min() < 0 or self.user_idx.max() >= len(self.users)):
-            raise ValueError(f"user_idx must lie in [0, {len(self.users)}), the number of users")
-        if n and (self.item_idx.min() < 0 or self.item_idx.max() >= len(self.items)):
-            raise ValueError(f"item_idx must lie in [0, {len(self.items)}), the number of items")
+        if n and (
+            self.user_idx.min() < 0 or self.user_idx.max() >= len(self.users)
+        ):
+            raise ValueError(
+                f"user_idx must lie in [0, {len(self.users)}), the number of "
+                f"users"
+            )
+        if n and (
+            self.item_idx.min() < 0 or self.item_idx.max() >= len(self.items)
+        ):
+            raise ValueError(
+                f"item_idx must lie in [0, {len(self.items)}), the number of "
+                f"items"
+            )
         self._user_lookup = None
         self._item_lookup = None
 
@@ -302,7 +338,8 @@ class Interactions:
         """
         if not isinstance(df, pd.DataFrame):
             raise TypeError(
-                f"df must be a pandas DataFrame with columns user, item, rating; got {type(df).__name__}"
+                f"df must be a pandas DataFrame with columns user, item, "
+                f"rating; got {type(df).__name__}"
             )
         check_choice(duplicates, "duplicates", _DUPLICATE_POLICIES)
         for arg, name in (("user", user), ("item", item), ("rating", rating)):
@@ -311,37 +348,61 @@ class Interactions:
 
         columns = list(df.columns)
         wanted = {"user": user, "item": item, "rating": rating}
-        missing = [f"{arg}={name!r}" for arg, name in wanted.items() if name not in df.columns]
-        if timestamp is not None and timestamp != "timestamp" and timestamp not in df.columns:
+        missing = [
+            f"{arg}={name!r}"
+            for arg, name in wanted.items()
+            if name not in df.columns
+        ]
+        if (
+            timestamp is not None
+            and timestamp != "timestamp"
+            and timestamp not in df.columns
+        ):
             missing.append(f"timestamp={timestamp!r}")
         if missing:
             raise ValueError(
-                f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}; "
-                f"the frame has columns {columns!r}. Name them with the user=, item=, "
+                f"missing column{'s' if len(missing) > 1 else ''} "
+                f"{', '.join(missing)}; "
+                f"the frame has columns {columns!r}. Name them with the user=, "
+                f"item=, "
                 "rating= (and timestamp=) arguments."
             )
         use_ts = timestamp is not None and timestamp in df.columns
-        check_unique_columns(df, [user, item, rating] + ([timestamp] if use_ts else []), "df")
+        check_unique_columns(
+            df, [user, item, rating] + ([timestamp] if use_ts else []), "df"
+        )
         if len(set(wanted.values())) < 3:
-            raise ValueError(f"user, item and rating must name different columns; got {wanted}")
+            raise ValueError(
+                f"user, item and rating must name different columns; got "
+                f"{wanted}"
+            )
         if len(df) == 0:
-            raise ValueError("df is empty: there are no interactions to learn from")
+            raise ValueError(
+                "df is empty: there are no interactions to learn from"
+            )
 
-        # name rows by their index label when labels identify them, else by position
+        # name rows by their index label when labels identify them, else by
+        # position
         labels = df.index if df.index.is_unique else pd.RangeIndex(len(df))
         for arg, name in (("user", user), ("item", item)):
             bad = pd.isna(df[name]).to_numpy()
             if bad.any():
                 raise ValueError(
-                    f"{bad.sum()} missing {arg} id{'s' if bad.sum() > 1 else ''} "
-                    f"(NaN/None) in column {name!r} at rows {_show(labels[bad])}"
+                    f"{bad.sum()} missing {arg} "
+                    f"id{'s' if bad.sum() > 1 else ''} "
+                    f"(NaN/None) in column {name!r} at rows "
+                    f"{_show(labels[bad])}"
                 )
 
-        ratings = _validate_numbers(df[rating], name=rating, what="rating", labels=labels)
+        ratings = _validate_numbers(
+            df[rating], name=rating, what="rating", labels=labels
+        )
         _check_magnitude(ratings, name=rating, labels=labels)
         timestamps = None
         if use_ts:
-            timestamps = _validate_timestamps(df[timestamp], name=timestamp, labels=labels)
+            timestamps = _validate_timestamps(
+                df[timestamp], name=timestamp, labels=labels
+            )
 
         user_codes, users = _codes_and_uniques(df[user], "user")
         item_codes, items = _codes_and_uniques(df[item], "item")
@@ -351,7 +412,15 @@ class Interactions:
         sorted_key = np.sort(key)
         if (sorted_key[1:] == sorted_key[:-1]).any():
             keep, ratings, timestamps = _resolve_duplicates(
-                key, ratings, timestamps, duplicates, users, items, user_codes, item_codes, labels
+                key,
+                ratings,
+                timestamps,
+                duplicates,
+                users,
+                items,
+                user_codes,
+                item_codes,
+                labels,
             )
             user_codes, item_codes = user_codes[keep], item_codes[keep]
             # a user or item can no longer vanish: every pair keeps one row
@@ -392,7 +461,9 @@ class Interactions:
         else:
             A = np.asarray(R, dtype=np.float64)
             if A.ndim != 2:
-                raise ValueError(f"R must be 2-dimensional; got shape {A.shape}")
+                raise ValueError(
+                    f"R must be 2-dimensional; got shape {A.shape}"
+                )
             shape = A.shape
             u, i = np.nonzero(~np.isnan(A))
             r = A[u, i]
@@ -401,9 +472,15 @@ class Interactions:
         _check_magnitude(r, name="R", labels=None)
         users = np.arange(shape[0]) if users is None else np.asarray(users)
         items = np.arange(shape[1]) if items is None else np.asarray(items)
-        for arg, ids, n in (("users", users, shape[0]), ("items", items, shape[1])):
+        for arg, ids, n in (
+            ("users", users, shape[0]),
+            ("items", items, shape[1]),
+        ):
             if len(ids) != n:
-                raise ValueError(f"{arg} must have {n} ids (the matrix has shape {shape}); got {len(ids)}")
+                raise ValueError(
+                    f"{arg} must have {n} ids (the matrix has shape {shape}); "
+                    f"got {len(ids)}"
+                )
             if len(pd.unique(pd.Series(ids))) != n:
                 raise ValueError(f"{arg} must be unique")
         order = np.lexsort((i, u))
@@ -417,7 +494,9 @@ class Interactions:
         indices are sorted.  A new matrix is built on every call.
         """
         R = sp.csr_matrix(
-            (self.ratings, (self.user_idx, self.item_idx)), shape=self.shape, dtype=np.float64
+            (self.ratings, (self.user_idx, self.item_idx)),
+            shape=self.shape,
+            dtype=np.float64,
         )
         R.sort_indices()
         return R
@@ -438,7 +517,13 @@ class Interactions:
         attr = f"_{kind}_lookup"
         if getattr(self, attr) is None:
             ids = self.users if kind == "user" else self.items
-            setattr(self, attr, pd.Index(ids, dtype=ids.dtype if ids.dtype != object else object))
+            setattr(
+                self,
+                attr,
+                pd.Index(
+                    ids, dtype=ids.dtype if ids.dtype != object else object
+                ),
+            )
         return getattr(self, attr)
 
     def _index(self, ids, kind, strict):
@@ -447,7 +532,10 @@ class Interactions:
         if many and not isinstance(ids, (list, range)):
             q = np.asarray(ids)  # arrays keep their dtype: fast lookups
             if q.ndim != 1:
-                raise ValueError(f"{kind} ids must be one id or a 1-d list/array of ids; got shape {q.shape}")
+                raise ValueError(
+                    f"{kind} ids must be one id or a 1-d list/array of ids; "
+                    f"got shape {q.shape}"
+                )
         else:  # an object array, so that tuples stay single ids
             query = list(ids) if many else [ids]
             q = np.empty(len(query), dtype=object)
@@ -504,19 +592,24 @@ def _validate_numbers(col, *, name, what, labels):
     non_numeric = np.isnan(num) & ~originally_missing
     if non_numeric.any():
         raise ValueError(
-            f"{non_numeric.sum()} non-numeric {what}{'s' if non_numeric.sum() > 1 else ''} in column "
-            f"{name!r} at rows {_show(labels[non_numeric])}: values {_show(values[non_numeric])}"
+            f"{non_numeric.sum()} non-numeric "
+            f"{what}{'s' if non_numeric.sum() > 1 else ''} in column "
+            f"{name!r} at rows {_show(labels[non_numeric])}: values "
+            f"{_show(values[non_numeric])}"
         )
     nan = np.isnan(num)
     if nan.any():
         raise ValueError(
-            f"{nan.sum()} missing (NaN) {what}{'s' if nan.sum() > 1 else ''} in column {name!r} "
-            f"at rows {_show(labels[nan])}; drop or fill them before building interactions"
+            f"{nan.sum()} missing (NaN) {what}{'s' if nan.sum() > 1 else ''} "
+            f"in column {name!r} "
+            f"at rows {_show(labels[nan])}; drop or fill them before building "
+            f"interactions"
         )
     inf = np.isinf(num)
     if inf.any():
         raise ValueError(
-            f"{inf.sum()} infinite {what}{'s' if inf.sum() > 1 else ''} in column {name!r} "
+            f"{inf.sum()} infinite {what}{'s' if inf.sum() > 1 else ''} in "
+            f"column {name!r} "
             f"at rows {_show(labels[inf])}: values {_show(num[inf])}"
         )
     return num
@@ -526,11 +619,18 @@ def _check_magnitude(ratings, *, name, labels):
     """Refuse ratings whose magnitude exceeds ``MAX_ABS_RATING``."""
     big = np.abs(ratings) > MAX_ABS_RATING
     if big.any():
-        where = f"in column {name!r} at rows {_show(labels[big])}" if labels is not None else f"in {name}"
+        where = (
+            f"in column {name!r} at rows {_show(labels[big])}"
+            if labels is not None
+            else f"in {name}"
+        )
         raise ValueError(
-            f"ratings must have magnitude <= {MAX_ABS_RATING:g}; {big.sum()} rating"
-            f"{'s' if big.sum() > 1 else ''} {where} hold {_show(ratings[big])}: their squares "
-            "overflow float64 during fitting; rescale the ratings (e.g. divide them by a constant)"
+            f"ratings must have magnitude <= {MAX_ABS_RATING:g}; {big.sum()} "
+            f"rating"
+            f"{'s' if big.sum() > 1 else ''} {where} hold "
+            f"{_show(ratings[big])}: their squares "
+            "overflow float64 during fitting; rescale the ratings (e.g. divide "
+            "them by a constant)"
         )
 
 
@@ -539,20 +639,30 @@ def _validate_timestamps(col, *, name, labels):
     if pd.api.types.is_datetime64_any_dtype(col):
         bad = pd.isna(col).to_numpy()
         if bad.any():
-            raise ValueError(f"missing timestamps (NaT) in column {name!r} at rows {_show(labels[bad])}")
-        dt = col.dt.tz_convert("UTC").dt.tz_localize(None) if col.dt.tz is not None else col
+            raise ValueError(
+                f"missing timestamps (NaT) in column {name!r} at rows "
+                f"{_show(labels[bad])}"
+            )
+        dt = (
+            col.dt.tz_convert("UTC").dt.tz_localize(None)
+            if col.dt.tz is not None
+            else col
+        )
         return dt.to_numpy().astype("datetime64[s]").astype(np.int64)
     num = _validate_numbers(col, name=name, what="timestamp", labels=labels)
     frac = num != np.round(num)
     if frac.any():
         raise ValueError(
-            f"timestamps in column {name!r} must be whole numbers; rows {_show(labels[frac])} "
+            f"timestamps in column {name!r} must be whole numbers; rows "
+            f"{_show(labels[frac])} "
             f"hold {_show(num[frac])}"
         )
     return num.astype(np.int64)
 
 
-def _resolve_duplicates(key, ratings, timestamps, policy, users, items, ucodes, icodes, labels):
+def _resolve_duplicates(
+    key, ratings, timestamps, policy, users, items, ucodes, icodes, labels
+):
     """Apply the duplicate policy; return kept row positions, ratings, timestamps."""
     s = pd.Series(key)
     dup_mask = s.duplicated(keep=False).to_numpy()
@@ -561,25 +671,44 @@ def _resolve_duplicates(key, ratings, timestamps, policy, users, items, ucodes, 
         parts = []
         for k in dup_keys[:5]:
             rows = np.flatnonzero(key == k)
-            pair = (_plain(users[ucodes[rows[0]]]), _plain(items[icodes[rows[0]]]))
+            pair = (
+                _plain(users[ucodes[rows[0]]]),
+                _plain(items[icodes[rows[0]]]),
+            )
             parts.append(f"{pair!r} at rows {_show(labels[rows])}")
-        more = f" (and {len(dup_keys) - 5} more pairs)" if len(dup_keys) > 5 else ""
+        more = (
+            f" (and {len(dup_keys) - 5} more pairs)"
+            if len(dup_keys) > 5
+            else ""
+        )
         n = len(dup_keys)
         raise ValueError(
-            f"{n} duplicate (user, item) pair{'s' if n > 1 else ''}: {'; '.join(parts)}{more}; "
+            f"{n} duplicate (user, item) pair{'s' if n > 1 else ''}: "
+            f"{'; '.join(parts)}{more}; "
             "pass duplicates='last', 'first' or 'mean' to resolve duplicates"
         )
     if policy in ("first", "last"):
         keep = np.flatnonzero(~s.duplicated(keep=policy).to_numpy())
-        return keep, ratings[keep], None if timestamps is None else timestamps[keep]
+        return (
+            keep,
+            ratings[keep],
+            None if timestamps is None else timestamps[keep],
+        )
     # mean: one row per pair, at the position of its first occurrence
     keep = np.flatnonzero(~s.duplicated(keep="first").to_numpy())
     g = pd.DataFrame({"k": key, "r": ratings})
     if timestamps is not None:
         g["t"] = timestamps
-    agg = g.groupby("k", sort=False).agg(**{"r": ("r", "mean")}, **({"t": ("t", "max")} if timestamps is not None else {}))
+    agg = g.groupby("k", sort=False).agg(
+        **{"r": ("r", "mean")},
+        **({"t": ("t", "max")} if timestamps is not None else {}),
+    )
     agg = agg.reindex(key[keep])
-    return keep, agg["r"].to_numpy(np.float64), None if timestamps is None else agg["t"].to_numpy(np.int64)
+    return (
+        keep,
+        agg["r"].to_numpy(np.float64),
+        None if timestamps is None else agg["t"].to_numpy(np.int64),
+    )
 
 
 def as_interactions(ratings, **kwargs) -> Interactions:
@@ -613,11 +742,15 @@ def as_interactions(ratings, **kwargs) -> Interactions:
     """
     if isinstance(ratings, Interactions):
         if kwargs:
-            raise TypeError(f"keyword arguments {sorted(kwargs)} apply only to a DataFrame, not to Interactions")
+            raise TypeError(
+                f"keyword arguments {sorted(kwargs)} apply only to a "
+                f"DataFrame, not to Interactions"
+            )
         return ratings
     if isinstance(ratings, pd.DataFrame):
         return Interactions.from_frame(ratings, **kwargs)
     raise TypeError(
-        "ratings must be a pandas DataFrame with columns user, item, rating[, timestamp] "
+        "ratings must be a pandas DataFrame with columns user, item, rating[, "
+        "timestamp] "
         f"or a mathrec.data.Interactions; got {type(ratings).__name__}"
     )

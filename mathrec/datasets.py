@@ -62,7 +62,8 @@ __all__ = [
 ]
 
 #: Known MovieLens variants.  Each entry says where the official zip lies, which
-#: folder it unpacks to, and what a correct copy looks like.  ``None`` in a check
+# : folder it unpacks to, and what a correct copy looks like.  ``None`` in a
+# check
 #: means "not checked".  Variants with the same csv layout as *ml-latest-small*
 #: (``ratings.csv`` with ``userId,movieId,rating,timestamp`` and ``movies.csv``
 #: with ``movieId,title,genres``; e.g. ml-25m, ml-32m) can be added here.
@@ -78,8 +79,10 @@ MOVIELENS_VARIANTS: dict[str, dict] = {
         "n_rated_movies": 9_724,
         "ratings_sha256": "80da8b3393dae325bbba5a31f291a6ba55d8d4f4396de3c456f2c1635b1b70e8",
         "licence": (
-            "MovieLens ml-latest-small, GroupLens Research, University of Minnesota; "
-            "non-commercial use, redistribution under the same terms, cite Harper & Konstan (2015), "
+            "MovieLens ml-latest-small, GroupLens Research, University of "
+            "Minnesota; "
+            "non-commercial use, redistribution under the same terms, cite "
+            "Harper & Konstan (2015), "
             "https://files.grouplens.org/datasets/movielens/ml-latest-small-README.html"
         ),
     },
@@ -99,7 +102,8 @@ class DatasetIntegrityError(ValueError):
     """A downloaded or cached copy does not match the data set's checksum or sizes."""
 
 
-# --------------------------------------------------------------------------- cache folder
+# ---------------------------------------------------------------------------
+# cache folder
 def get_data_home(data_home: str | os.PathLike | None = None) -> Path:
     """The cache folder that holds downloaded data sets.
 
@@ -135,7 +139,10 @@ def get_data_home(data_home: str | os.PathLike | None = None) -> Path:
 
 def _variant(variant):
     if variant not in MOVIELENS_VARIANTS:
-        raise ValueError(f"unknown MovieLens variant {variant!r}; known: {sorted(MOVIELENS_VARIANTS)}")
+        raise ValueError(
+            f"unknown MovieLens variant {variant!r}; known: "
+            f"{sorted(MOVIELENS_VARIANTS)}"
+        )
     return MOVIELENS_VARIANTS[variant]
 
 
@@ -151,46 +158,79 @@ def _check_ratings(raw: bytes, spec: dict, where: str) -> pd.DataFrame:
         got = _lf_sha256(raw)
         if got != expected:
             raise DatasetIntegrityError(
-                f"{where}: SHA-256 of {spec['ratings_file']} (LF line endings) is {got}, "
-                f"expected {expected}; the file is corrupt or not the official one"
+                f"{where}: SHA-256 of {spec['ratings_file']} (LF line endings) "
+                f"is {got}, "
+                f"expected {expected}; the file is corrupt or not the official "
+                f"one"
             )
     try:
         df = pd.read_csv(
             io.BytesIO(raw),
-            dtype={"userId": np.int64, "movieId": np.int64, "rating": np.float64, "timestamp": np.int64},
+            dtype={
+                "userId": np.int64,
+                "movieId": np.int64,
+                "rating": np.float64,
+                "timestamp": np.int64,
+            },
         )
     except (ValueError, pd.errors.ParserError) as exc:
-        raise DatasetIntegrityError(f"{where}: {spec['ratings_file']} cannot be parsed: {exc}") from exc
+        raise DatasetIntegrityError(
+            f"{where}: {spec['ratings_file']} cannot be parsed: {exc}"
+        ) from exc
     cols = ["userId", "movieId", "rating", "timestamp"]
     if list(df.columns) != cols:
-        raise DatasetIntegrityError(f"{where}: {spec['ratings_file']} has columns {list(df.columns)}, expected {cols}")
-    for key, value in (("n_ratings", len(df)), ("n_users", df["userId"].nunique()),
-                       ("n_rated_movies", df["movieId"].nunique())):
+        raise DatasetIntegrityError(
+            f"{where}: {spec['ratings_file']} has columns {list(df.columns)}, "
+            f"expected {cols}"
+        )
+    for key, value in (
+        ("n_ratings", len(df)),
+        ("n_users", df["userId"].nunique()),
+        ("n_rated_movies", df["movieId"].nunique()),
+    ):
         if spec.get(key) is not None and value != spec[key]:
-            raise DatasetIntegrityError(f"{where}: {spec['ratings_file']} has {key}={value}, expected {spec[key]}")
+            raise DatasetIntegrityError(
+                f"{where}: {spec['ratings_file']} has {key}={value}, expected "
+                f"{spec[key]}"
+            )
     return df.rename(columns={"userId": "user", "movieId": "item"})
 
 
 def _unavailable(variant, spec, folder, url, reason):
     return DatasetUnavailableError(
-        f"MovieLens {variant!r} is not in the cache folder {folder} and could not be downloaded "
-        f"({reason}). To install it by hand: download {url}, unzip it, and put the folder "
-        f"{spec['folder']!r} (with {spec['ratings_file']} and {spec['movies_file']}) inside "
-        f"{folder.parent}, so that {folder / spec['ratings_file']} exists; or point the "
-        "environment variable MATHREC_DATA (or the data_home argument) at a folder that holds it."
+        f"MovieLens {variant!r} is not in the cache folder {folder} and could "
+        f"not be downloaded "
+        f"({reason}). To install it by hand: download {url}, unzip it, and put "
+        f"the folder "
+        f"{spec['folder']!r} (with {spec['ratings_file']} and "
+        f"{spec['movies_file']}) inside "
+        f"{folder.parent}, so that {folder / spec['ratings_file']} exists; or "
+        f"point the "
+        "environment variable MATHREC_DATA (or the data_home argument) at a "
+        "folder that holds it."
     )
 
 
 def _download(url, dest: Path):
     """Stream ``url`` into the file ``dest``; an interrupted transfer raises OSError."""
-    with urllib.request.urlopen(url, timeout=_TIMEOUT) as response, open(dest, "wb") as out:
+    with (
+        urllib.request.urlopen(url, timeout=_TIMEOUT) as response,
+        open(dest, "wb") as out,
+    ):
         expected = response.headers.get("Content-Length")
         received = 0
         while chunk := response.read(1 << 20):
             out.write(chunk)
             received += len(chunk)
-    if expected is not None and expected.isdigit() and received != int(expected):
-        raise OSError(f"download interrupted: received {received:,} of {int(expected):,} bytes")
+    if (
+        expected is not None
+        and expected.isdigit()
+        and received != int(expected)
+    ):
+        raise OSError(
+            f"download interrupted: received {received:,} of {int(expected):,} "
+            f"bytes"
+        )
 
 
 def _extract(zip_path: Path, spec: dict, target: Path, url: str):
@@ -198,26 +238,42 @@ def _extract(zip_path: Path, spec: dict, target: Path, url: str):
     prefix = spec["folder"] + "/"
     try:
         with zipfile.ZipFile(zip_path) as zf:
-            members = [m for m in zf.infolist() if m.filename.startswith(prefix) and not m.is_dir()]
-            names = {m.filename[len(prefix):] for m in members}
+            members = [
+                m
+                for m in zf.infolist()
+                if m.filename.startswith(prefix) and not m.is_dir()
+            ]
+            names = {m.filename[len(prefix) :] for m in members}
             for needed in (spec["ratings_file"], spec["movies_file"]):
                 if needed not in names:
-                    raise DatasetIntegrityError(f"the zip from {url} has no {prefix}{needed}")
+                    raise DatasetIntegrityError(
+                        f"the zip from {url} has no {prefix}{needed}"
+                    )
             target.mkdir()
             for m in members:
-                rel = Path(m.filename[len(prefix):])
+                rel = Path(m.filename[len(prefix) :])
                 if rel.is_absolute() or ".." in rel.parts:
-                    raise DatasetIntegrityError(f"the zip from {url} holds an unsafe path {m.filename!r}")
+                    raise DatasetIntegrityError(
+                        f"the zip from {url} holds an unsafe path "
+                        f"{m.filename!r}"
+                    )
                 out = target / rel
                 out.parent.mkdir(parents=True, exist_ok=True)
                 with zf.open(m) as src, open(out, "wb") as dst:
                     shutil.copyfileobj(src, dst)
     except zipfile.BadZipFile as exc:
-        raise DatasetIntegrityError(f"the file downloaded from {url} is not a valid zip: {exc}") from exc
+        raise DatasetIntegrityError(
+            f"the file downloaded from {url} is not a valid zip: {exc}"
+        ) from exc
 
 
-def fetch_movielens(variant: str = "ml-latest-small", data_home: str | os.PathLike | None = None,
-                    download: bool = True, *, url: str | None = None) -> Path:
+def fetch_movielens(
+    variant: str = "ml-latest-small",
+    data_home: str | os.PathLike | None = None,
+    download: bool = True,
+    *,
+    url: str | None = None,
+) -> Path:
     """Make sure a MovieLens variant is in the cache folder; return its folder.
 
     On a cache hit nothing is written (the cache may be read-only).  On a miss
@@ -254,43 +310,68 @@ def fetch_movielens(variant: str = "ml-latest-small", data_home: str | os.PathLi
     home = get_data_home(data_home)
     folder = home / spec["folder"]
     url = url or spec["url"]
-    if (folder / spec["ratings_file"]).is_file() and (folder / spec["movies_file"]).is_file():
+    if (folder / spec["ratings_file"]).is_file() and (
+        folder / spec["movies_file"]
+    ).is_file():
         return folder
     if folder.exists():
         raise DatasetUnavailableError(
-            f"{folder} exists but lacks {spec['ratings_file']} or {spec['movies_file']}; "
+            f"{folder} exists but lacks {spec['ratings_file']} or "
+            f"{spec['movies_file']}; "
             f"remove it (or complete it from {url}) and try again"
         )
     if not download:
         raise _unavailable(variant, spec, folder, url, "download=False")
     try:
         home.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{spec['folder']}-download-", dir=home))
+        tmp = Path(
+            tempfile.mkdtemp(prefix=f".{spec['folder']}-download-", dir=home)
+        )
     except OSError as exc:
-        raise _unavailable(variant, spec, folder, url, f"cannot write into {home}: {exc}") from exc
+        raise _unavailable(
+            variant, spec, folder, url, f"cannot write into {home}: {exc}"
+        ) from exc
     try:
         zip_path = tmp / "download.zip"
         try:
             _download(url, zip_path)
-        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
-            raise _unavailable(variant, spec, folder, url, f"{type(exc).__name__}: {exc}") from exc
+        except (
+            urllib.error.URLError,
+            http.client.HTTPException,
+            OSError,
+            ValueError,
+        ) as exc:
+            raise _unavailable(
+                variant, spec, folder, url, f"{type(exc).__name__}: {exc}"
+            ) from exc
         staged = tmp / spec["folder"]
         _extract(zip_path, spec, staged, url)
-        _check_ratings((staged / spec["ratings_file"]).read_bytes(), spec, f"download from {url}")
+        _check_ratings(
+            (staged / spec["ratings_file"]).read_bytes(),
+            spec,
+            f"download from {url}",
+        )
         _read_movies(staged / spec["movies_file"], spec, f"download from {url}")
         try:
             staged.rename(folder)  # atomic on one file system
         except OSError:
-            if not (folder / spec["ratings_file"]).is_file():  # not a concurrent download
+            # not a concurrent download
+            if not (folder / spec["ratings_file"]).is_file():
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return folder
 
 
-# --------------------------------------------------------------------------- loaders
-def load_movielens(variant: str = "ml-latest-small", data_home: str | os.PathLike | None = None,
-                   download: bool = True, *, url: str | None = None) -> pd.DataFrame:
+# ---------------------------------------------------------------------------
+# loaders
+def load_movielens(
+    variant: str = "ml-latest-small",
+    data_home: str | os.PathLike | None = None,
+    download: bool = True,
+    *,
+    url: str | None = None,
+) -> pd.DataFrame:
     """Load MovieLens ratings as a DataFrame ``user, item, rating, timestamp``.
 
     The data set is read from the cache folder, downloaded first when absent
@@ -355,27 +436,38 @@ def load_movielens(variant: str = "ml-latest-small", data_home: str | os.PathLik
 
 def _recover(folder):
     """How to replace a corrupt cached copy."""
-    return (f"To recover, delete the folder {folder} and call again: the data set is then "
-            "downloaded and verified afresh")
+    return (
+        f"To recover, delete the folder {folder} and call again: the data set "
+        f"is then "
+        "downloaded and verified afresh"
+    )
 
 
 def _read_movies(path, spec, where):
     """Parse a movies file; any parse error becomes a DatasetIntegrityError."""
     cols = ["movieId", "title", "genres"]
     try:
-        movies = pd.read_csv(path, dtype={"movieId": np.int64, "title": str, "genres": str},
-                             keep_default_na=False, encoding="utf-8")
-    except (ValueError, pd.errors.ParserError) as exc:  # UnicodeDecodeError is a ValueError
+        movies = pd.read_csv(
+            path,
+            dtype={"movieId": np.int64, "title": str, "genres": str},
+            keep_default_na=False,
+            encoding="utf-8",
+        )
+    # UnicodeDecodeError is a ValueError
+    except (ValueError, pd.errors.ParserError) as exc:
         raise DatasetIntegrityError(
-            f"{where}: {spec['movies_file']} cannot be parsed ({type(exc).__name__}: {exc})"
+            f"{where}: {spec['movies_file']} cannot be parsed "
+            f"({type(exc).__name__}: {exc})"
         ) from exc
     if list(movies.columns) != cols:
         raise DatasetIntegrityError(
-            f"{where}: {spec['movies_file']} has columns {list(movies.columns)}, expected {cols}"
+            f"{where}: {spec['movies_file']} has columns "
+            f"{list(movies.columns)}, expected {cols}"
         )
     if spec.get("n_movies") is not None and len(movies) != spec["n_movies"]:
         raise DatasetIntegrityError(
-            f"{where}: {spec['movies_file']} has {len(movies)} movies, expected {spec['n_movies']}"
+            f"{where}: {spec['movies_file']} has {len(movies)} movies, "
+            f"expected {spec['n_movies']}"
         )
     return movies
 
@@ -383,8 +475,13 @@ def _read_movies(path, spec, where):
 _YEAR = re.compile(r"\((\d{4})(?:\s*[–-]\s*\d{0,4})?\)\s*$")
 
 
-def load_movielens_items(variant: str = "ml-latest-small", data_home: str | os.PathLike | None = None,
-                         download: bool = True, *, url: str | None = None) -> pd.DataFrame:
+def load_movielens_items(
+    variant: str = "ml-latest-small",
+    data_home: str | os.PathLike | None = None,
+    download: bool = True,
+    *,
+    url: str | None = None,
+) -> pd.DataFrame:
     """Load the MovieLens movies as a DataFrame ``item, title, year, genres``.
 
     Parameters
@@ -417,21 +514,29 @@ def load_movielens_items(variant: str = "ml-latest-small", data_home: str | os.P
     spec = _variant(variant)
     folder = fetch_movielens(variant, data_home, download, url=url)
     try:
-        movies = _read_movies(folder / spec["movies_file"], spec, f"cached copy {folder}")
+        movies = _read_movies(
+            folder / spec["movies_file"], spec, f"cached copy {folder}"
+        )
     except DatasetIntegrityError as exc:
         raise DatasetIntegrityError(f"{exc}. {_recover(folder)}") from exc
     title = movies["title"].str.strip()
     year = title.str.extract(_YEAR, expand=False)
-    genres = [[] if g in ("(no genres listed)", "") else g.split("|") for g in movies["genres"]]
-    return pd.DataFrame({
-        "item": movies["movieId"].to_numpy(),
-        "title": title,
-        "year": pd.to_numeric(year).astype("Int64"),
-        "genres": pd.Series(genres, dtype=object),
-    })
+    genres = [
+        [] if g in ("(no genres listed)", "") else g.split("|")
+        for g in movies["genres"]
+    ]
+    return pd.DataFrame(
+        {
+            "item": movies["movieId"].to_numpy(),
+            "title": title,
+            "year": pd.to_numeric(year).astype("Int64"),
+            "genres": pd.Series(genres, dtype=object),
+        }
+    )
 
 
-# --------------------------------------------------------------------------- synthetic data
+# ---------------------------------------------------------------------------
+# synthetic data
 @dataclass
 class SyntheticTruth:
     """The ground truth behind :func:`make_synthetic` ratings.
@@ -497,16 +602,27 @@ class SyntheticTruth:
         i = np.asarray(items, dtype=np.intp)
         u, i = np.broadcast_arrays(u, i)
         if u.size and (u.min() < 0 or u.max() >= self.n_users):
-            raise ValueError(f"users must lie in [0, {self.n_users}); got values outside")
+            raise ValueError(
+                f"users must lie in [0, {self.n_users}); got values outside"
+            )
         if i.size and (i.min() < 0 or i.max() >= self.n_items):
-            raise ValueError(f"items must lie in [0, {self.n_items}); got values outside")
+            raise ValueError(
+                f"items must lie in [0, {self.n_items}); got values outside"
+            )
         return u, i
 
     def affinity(self, users, items) -> np.ndarray:
         """Unclipped true score $\\mu + b_u + b_i + s\\,\\mathbf{p}_u^\\top\\mathbf{q}_i$ of each (user, item) pair."""
         u, i = self._pairs(users, items)
-        dot = np.einsum("...k,...k->...", self.user_factors[u], self.item_factors[i])
-        return self.global_mean + self.user_bias[u] + self.item_bias[i] + self.signal * dot
+        dot = np.einsum(
+            "...k,...k->...", self.user_factors[u], self.item_factors[i]
+        )
+        return (
+            self.global_mean
+            + self.user_bias[u]
+            + self.item_bias[i]
+            + self.signal * dot
+        )
 
     def true_ratings(self, users, items) -> np.ndarray:
         """Expected-taste rating $r^*_{ui}$: the affinity clipped to the rating scale.
@@ -524,7 +640,11 @@ class SyntheticTruth:
     def exposure(self, users, items) -> np.ndarray:
         """Probability $\\Pr[(u, i) \\text{ observed}] = 1 - e^{-\\lambda_u \\pi_i g(r^*_{ui})}$ (before the trim to n_ratings)."""
         u, i = self._pairs(users, items)
-        return -np.expm1(-self.user_activity[u] * self.popularity[i] * self._selection(self.true_ratings(u, i)))
+        return -np.expm1(
+            -self.user_activity[u]
+            * self.popularity[i]
+            * self._selection(self.true_ratings(u, i))
+        )
 
     def _selection(self, r):
         """$g(r) = e^{\\gamma (r - r_{max})}$, in (0, 1]."""
@@ -668,33 +788,52 @@ def make_synthetic(
     n_categories = check_positive_int(n_categories, "n_categories")
     cells = n_users * n_items
     if n_ratings is not None and density is not None:
-        raise ValueError(f"give n_ratings or density, not both; got n_ratings={n_ratings!r}, density={density!r}")
+        raise ValueError(
+            f"give n_ratings or density, not both; got "
+            f"n_ratings={n_ratings!r}, density={density!r}"
+        )
     if n_ratings is None:
         density = 0.02 if density is None else density
-        density = check_real(density, "density", low=0, high=0.5, closed="right")
+        density = check_real(
+            density, "density", low=0, high=0.5, closed="right"
+        )
         n_ratings = max(1, int(round(density * cells)))
     n_ratings = check_positive_int(n_ratings, "n_ratings")
     if n_ratings > cells // 2:
         raise ValueError(
-            f"n_ratings={n_ratings} exceeds half of n_users * n_items = {cells}; "
+            f"n_ratings={n_ratings} exceeds half of n_users * n_items = "
+            f"{cells}; "
             "the generator is meant for sparse data"
         )
-    for name, value in (("popularity_exponent", popularity_exponent), ("activity_spread", activity_spread),
-                        ("mnar", mnar), ("noise", noise), ("signal", signal)):
+    for name, value in (
+        ("popularity_exponent", popularity_exponent),
+        ("activity_spread", activity_spread),
+        ("mnar", mnar),
+        ("noise", noise),
+        ("signal", signal),
+    ):
         check_real(value, name, low=0)
     lo, hi = map(float, rating_scale)
     if not (lo < hi):
-        raise ValueError(f"rating_scale must be (low, high) with low < high; got {rating_scale!r}")
+        raise ValueError(
+            f"rating_scale must be (low, high) with low < high; got "
+            f"{rating_scale!r}"
+        )
     check_real(rating_step, "rating_step", low=0, closed="neither")
     t0, t1 = map(int, time_span)
     if not t0 < t1:
-        raise ValueError(f"time_span must be (start, end) with start < end; got {time_span!r}")
+        raise ValueError(
+            f"time_span must be (start, end) with start < end; got "
+            f"{time_span!r}"
+        )
 
     rng = _rng(random_state)
     k = n_factors
     centroids = rng.standard_normal((n_categories, k))
     item_cat = rng.integers(0, n_categories, n_items)
-    Q = (centroids[item_cat] + 0.5 * rng.standard_normal((n_items, k))) / np.sqrt(1.25)
+    Q = (
+        centroids[item_cat] + 0.5 * rng.standard_normal((n_items, k))
+    ) / np.sqrt(1.25)
     P = rng.standard_normal((n_users, k)) / np.sqrt(k)
     b_u = 0.4 * rng.standard_normal(n_users)
     b_i = 0.4 * rng.standard_normal(n_items)
@@ -706,19 +845,34 @@ def make_synthetic(
     act /= act.sum()
 
     truth = SyntheticTruth(
-        user_factors=P, item_factors=Q, category_centroids=centroids, item_categories=item_cat,
-        user_bias=b_u, item_bias=b_i, global_mean=mu, popularity=pop, user_activity=np.zeros(n_users),
-        mnar=float(mnar), rating_scale=(lo, hi), rating_step=float(rating_step), noise=float(noise),
+        user_factors=P,
+        item_factors=Q,
+        category_centroids=centroids,
+        item_categories=item_cat,
+        user_bias=b_u,
+        item_bias=b_i,
+        global_mean=mu,
+        popularity=pop,
+        user_activity=np.zeros(n_users),
+        mnar=float(mnar),
+        rating_scale=(lo, hi),
+        rating_step=float(rating_step),
+        noise=float(noise),
         signal=float(signal),
     )
 
-    # Acceptance rate of a candidate, estimated on a pilot sample, sizes the first round.
+    # Acceptance rate of a candidate, estimated on a pilot sample, sizes the
+    # first round.
     cdf = np.cumsum(pop)
     cdf[-1] = 1.0
     pilot = 20_000
     pu = rng.choice(n_users, pilot, p=act)
-    pi = np.minimum(np.searchsorted(cdf, rng.random(pilot), side="right"), n_items - 1)
-    accept_rate = max(float(truth._selection(truth.true_ratings(pu, pi)).mean()), 1e-6)
+    pi = np.minimum(
+        np.searchsorted(cdf, rng.random(pilot), side="right"), n_items - 1
+    )
+    accept_rate = max(
+        float(truth._selection(truth.true_ratings(pu, pi)).mean()), 1e-6
+    )
 
     keys = np.empty(0, dtype=np.int64)
     total_rate = 0.0  # sum over users of lambda_u
@@ -732,9 +886,14 @@ def make_synthetic(
         users = np.repeat(np.arange(n_users, dtype=np.int64), draws)
         new = []
         for s in range(0, n_cand, chunk):
-            u = users[s:s + chunk]
-            i = np.minimum(np.searchsorted(cdf, rng.random(len(u)), side="right"), n_items - 1)
-            keep = rng.random(len(u)) < truth._selection(truth.true_ratings(u, i))
+            u = users[s : s + chunk]
+            i = np.minimum(
+                np.searchsorted(cdf, rng.random(len(u)), side="right"),
+                n_items - 1,
+            )
+            keep = rng.random(len(u)) < truth._selection(
+                truth.true_ratings(u, i)
+            )
             new.append(u[keep] * n_items + i[keep])
         keys = _sorted_unique(np.concatenate([keys, *new]))
         if len(keys) >= n_ratings:
@@ -742,7 +901,10 @@ def make_synthetic(
         missing = n_ratings - len(keys)
         want = max(missing / accept_rate * 1.5, want * 0.5)
     else:  # pragma: no cover - only for pathological parameters
-        raise ValueError(f"could not draw {n_ratings} distinct pairs; lower n_ratings or popularity_exponent")
+        raise ValueError(
+            f"could not draw {n_ratings} distinct pairs; lower n_ratings or "
+            f"popularity_exponent"
+        )
     truth.user_activity = total_rate * act
     if len(keys) > n_ratings:
         keys = np.sort(rng.choice(keys, n_ratings, replace=False))
@@ -756,17 +918,34 @@ def make_synthetic(
     length = rng.uniform(0, 1, n_users) * (t1 - start)
     ts = (start[u] + rng.random(n_ratings) * length[u]).astype(np.int64)
     order = np.lexsort((i, ts, u))  # by user, then time, then item
-    df = pd.DataFrame({"user": u[order], "item": i[order], "rating": r[order], "timestamp": ts[order]})
+    df = pd.DataFrame(
+        {
+            "user": u[order],
+            "item": i[order],
+            "rating": r[order],
+            "timestamp": ts[order],
+        }
+    )
     truth.params = dict(
-        n_users=n_users, n_items=n_items, n_ratings=n_ratings, n_factors=k, n_categories=n_categories,
-        popularity_exponent=float(popularity_exponent), activity_spread=float(activity_spread),
-        mnar=float(mnar), rating_scale=(lo, hi), rating_step=float(rating_step), noise=float(noise),
-        signal=float(signal), time_span=(t0, t1),
+        n_users=n_users,
+        n_items=n_items,
+        n_ratings=n_ratings,
+        n_factors=k,
+        n_categories=n_categories,
+        popularity_exponent=float(popularity_exponent),
+        activity_spread=float(activity_spread),
+        mnar=float(mnar),
+        rating_scale=(lo, hi),
+        rating_step=float(rating_step),
+        noise=float(noise),
+        signal=float(signal),
+        time_span=(t0, t1),
     )
     return df, truth
 
 
-# --------------------------------------------------------------------------- toy data
+# ---------------------------------------------------------------------------
+# toy data
 def toy_vectors():
     """The two feature vectors of the source's cosine example (section 4.3.1).
 
@@ -815,13 +994,15 @@ def toy_binary_prediction():
 
 _TOY_USERS = ["Ana", "Ben", "Cai", "Dee", "Eli"]
 _TOY_ITEMS = ["A", "B", "C", "D", "E", "F"]
-_TOY = np.array([
-    [5, 4, np.nan, 1, 2, np.nan],
-    [4, 5, 4, np.nan, 1, 2],
-    [np.nan, 4, 5, 2, np.nan, 1],
-    [1, np.nan, 2, 5, 4, 4],
-    [2, 1, np.nan, 4, 5, np.nan],
-])
+_TOY = np.array(
+    [
+        [5, 4, np.nan, 1, 2, np.nan],
+        [4, 5, 4, np.nan, 1, 2],
+        [np.nan, 4, 5, 2, np.nan, 1],
+        [1, np.nan, 2, 5, 4, 4],
+        [2, 1, np.nan, 4, 5, np.nan],
+    ]
+)
 
 
 def toy_rating_matrix() -> pd.DataFrame:
@@ -842,15 +1023,18 @@ def toy_rating_matrix() -> pd.DataFrame:
     --------
     >>> toy_rating_matrix()
     item    A    B    C    D    E    F
-    user                              
+    user
     Ana   5.0  4.0  NaN  1.0  2.0  NaN
     Ben   4.0  5.0  4.0  NaN  1.0  2.0
     Cai   NaN  4.0  5.0  2.0  NaN  1.0
     Dee   1.0  NaN  2.0  5.0  4.0  4.0
     Eli   2.0  1.0  NaN  4.0  5.0  NaN
     """
-    return pd.DataFrame(_TOY.copy(), index=pd.Index(_TOY_USERS, name="user"),
-                        columns=pd.Index(_TOY_ITEMS, name="item"))
+    return pd.DataFrame(
+        _TOY.copy(),
+        index=pd.Index(_TOY_USERS, name="user"),
+        columns=pd.Index(_TOY_ITEMS, name="item"),
+    )
 
 
 def toy_ratings() -> pd.DataFrame:
@@ -871,8 +1055,10 @@ def toy_ratings() -> pd.DataFrame:
     """
     M = toy_rating_matrix()
     u, i = np.nonzero(~np.isnan(M.to_numpy()))
-    return pd.DataFrame({
-        "user": np.asarray(_TOY_USERS, dtype=object)[u],
-        "item": np.asarray(_TOY_ITEMS, dtype=object)[i],
-        "rating": M.to_numpy()[u, i],
-    })
+    return pd.DataFrame(
+        {
+            "user": np.asarray(_TOY_USERS, dtype=object)[u],
+            "item": np.asarray(_TOY_ITEMS, dtype=object)[i],
+            "rating": M.to_numpy()[u, i],
+        }
+    )

@@ -23,18 +23,35 @@ def _lists(model, users, k, exclude_seen):
     """Each user's top-``k`` item ids, computed in blocks of users when the model can."""
     if not users:
         return []
-    if isinstance(model, RecommenderMixin) and type(model).recommend is RecommenderMixin.recommend:
+    if (
+        isinstance(model, RecommenderMixin)
+        and type(model).recommend is RecommenderMixin.recommend
+    ):
         inter = model.interactions_
         uidx = np.asarray(inter.user_index(users), dtype=np.intp).reshape(-1)
         items, _, counts = model._top_n(uidx, k, exclude_seen)
         ids = inter.items[items].tolist()
         ends = np.cumsum(counts)
-        return [ids[e - c:e] for c, e in zip(counts, ends)]
-    return [model.recommend(u, n=k, exclude_seen=exclude_seen)["item"].tolist() for u in users]
+        return [ids[e - c : e] for c, e in zip(counts, ends)]
+    return [
+        model.recommend(u, n=k, exclude_seen=exclude_seen)["item"].tolist()
+        for u in users
+    ]
 
 
-def evaluate(model, train, test, k=10, relevance_threshold=4.0, *, fit=True,
-             exclude_seen=True, users=None, rating_metrics=True, ranking_metrics=True):
+def evaluate(
+    model,
+    train,
+    test,
+    k=10,
+    relevance_threshold=4.0,
+    *,
+    fit=True,
+    exclude_seen=True,
+    users=None,
+    rating_metrics=True,
+    ranking_metrics=True,
+):
     r"""Fit ``model`` on ``train`` and measure it on ``test``.
 
     Parameters
@@ -104,7 +121,8 @@ def evaluate(model, train, test, k=10, relevance_threshold=4.0, *, fit=True,
     if fit:
         model.fit(train_i)
     elif hasattr(model, "_check_fitted"):
-        model._check_fitted()  # NotFittedError, not an AttributeError on interactions_
+        # NotFittedError, not an AttributeError on interactions_
+        model._check_fitted()
     inter = model.interactions_
     rows = []
 
@@ -113,20 +131,25 @@ def evaluate(model, train, test, k=10, relevance_threshold=4.0, *, fit=True,
     if rating_metrics and getattr(model, "predicts_ratings", False):
         scored = test_df[known_u & known_i]
         if len(scored):
-            est = model.predict(scored["user"].to_numpy(), scored["item"].to_numpy())
+            est = model.predict(
+                scored["user"].to_numpy(), scored["item"].to_numpy()
+            )
             y = scored["rating"].to_numpy()
             rows.append(("rmse", np.nan, metrics.rmse(y, est), len(scored)))
             rows.append(("mae", np.nan, metrics.mae(y, est), len(scored)))
 
     if ranking_metrics:
-        rel = test_df[known_u & (test_df["rating"].to_numpy() >= relevance_threshold)]
+        rel = test_df[
+            known_u & (test_df["rating"].to_numpy() >= relevance_threshold)
+        ]
         relevant = rel.groupby("user", sort=True)["item"].agg(list)
         if users is not None:
             wanted = list(users)
             missing = [u for u in wanted if u not in relevant.index]
             if missing:
                 raise ValueError(
-                    f"users {missing[:5]} have no relevant test item or are not in train"
+                    f"users {missing[:5]} have no relevant test item or are "
+                    f"not in train"
                 )
             relevant = relevant.loc[wanted]
         lists, per_user = [], []
@@ -134,20 +157,37 @@ def evaluate(model, train, test, k=10, relevance_threshold=4.0, *, fit=True,
         for (user, items), rec in zip(relevant.items(), recs):
             lists.append(rec)
             rs = set(items)
-            per_user.append((
-                metrics.precision_at_k(rec, rs, k),
-                metrics.recall_at_k(rec, rs, k),
-                metrics.hit_rate_at_k(rec, rs, k),
-                metrics.ndcg_at_k(rec, rs, k),
-                metrics.average_precision_at_k(rec, rs, k),
-                metrics.reciprocal_rank(rec, rs, k),
-            ))
+            per_user.append(
+                (
+                    metrics.precision_at_k(rec, rs, k),
+                    metrics.recall_at_k(rec, rs, k),
+                    metrics.hit_rate_at_k(rec, rs, k),
+                    metrics.ndcg_at_k(rec, rs, k),
+                    metrics.average_precision_at_k(rec, rs, k),
+                    metrics.reciprocal_rank(rec, rs, k),
+                )
+            )
         if per_user:
             means = np.mean(np.array(per_user), axis=0)
-            names = ["precision@k", "recall@k", "hit_rate@k", "ndcg@k", "map@k", "mrr@k"]
-            rows.extend((nm, k, float(v), len(per_user)) for nm, v in zip(names, means))
-            rows.append(("coverage@k", k, metrics.catalogue_coverage(lists, inter.n_items),
-                         len(per_user)))
+            names = [
+                "precision@k",
+                "recall@k",
+                "hit_rate@k",
+                "ndcg@k",
+                "map@k",
+                "mrr@k",
+            ]
+            rows.extend(
+                (nm, k, float(v), len(per_user)) for nm, v in zip(names, means)
+            )
+            rows.append(
+                (
+                    "coverage@k",
+                    k,
+                    metrics.catalogue_coverage(lists, inter.n_items),
+                    len(per_user),
+                )
+            )
     out = pd.DataFrame(rows, columns=["metric", "k", "value", "n"])
     out["k"] = out["k"].astype("Int64")
     return out

@@ -45,8 +45,16 @@ from ._validation import check_choice, check_real
 from .data import as_interactions
 from .linalg import truncated_svd
 
-__all__ = ["PureSVD", "BiasedMF", "ALS", "ImplicitALS",
-           "sgd_pass", "als_solve", "implicit_als_solve"]
+__all__ = [
+    "PureSVD",
+    "BiasedMF",
+    "ALS",
+    "ImplicitALS",
+    "sgd_pass",
+    "als_solve",
+    "implicit_als_solve",
+]
+
 
 # --------------------------------------------------------------------- checks
 def _check_random_state(random_state):
@@ -56,7 +64,9 @@ def _check_random_state(random_state):
 
 def _check_float(value, name, *, minimum=0.0, strict=False):
     """A finite real number ``>= minimum`` (``> minimum`` with ``strict``)."""
-    return check_real(value, name, low=minimum, closed="neither" if strict else "both")
+    return check_real(
+        value, name, low=minimum, closed="neither" if strict else "both"
+    )
 
 
 def _check_real(value, name):
@@ -69,7 +79,8 @@ def _check_diverged(model, step, loss, arrays, advice):
     if np.isfinite(loss) and all(np.isfinite(a).all() for a in arrays):
         return
     raise DivergenceError(
-        f"{model} diverged at iteration {step}: the training loss or the parameters are "
+        f"{model} diverged at iteration {step}: the training loss or the "
+        f"parameters are "
         f"no longer finite. Advice: {advice}."
     )
 
@@ -96,16 +107,26 @@ class _FactorModel(RecommenderMixin):
             return None
         val = as_interactions(validation)
         inter = self.interactions_
-        u = np.asarray(inter.user_index(val.users, strict=False), dtype=np.intp)[val.user_idx]
-        i = np.asarray(inter.item_index(val.items, strict=False), dtype=np.intp)[val.item_idx]
+        u = np.asarray(
+            inter.user_index(val.users, strict=False), dtype=np.intp
+        )[val.user_idx]
+        i = np.asarray(
+            inter.item_index(val.items, strict=False), dtype=np.intp
+        )[val.item_idx]
         return u, i, val.ratings
 
     def _score_items(self, user_index):
-        return self.item_factors_ @ self.user_factors_[user_index] + self._item_offset()
+        return (
+            self.item_factors_ @ self.user_factors_[user_index]
+            + self._item_offset()
+        )
 
     def _score_block(self, user_indices):
         # one matrix product for the block: (n_block x k) (k x n_items)
-        return self.user_factors_[user_indices] @ self.item_factors_.T + self._item_offset()
+        return (
+            self.user_factors_[user_indices] @ self.item_factors_.T
+            + self._item_offset()
+        )
 
     def _score_scale(self, scores):
         """Largest possible score magnitude, max ||p_u|| * max ||q_i|| + max |offset|.
@@ -117,10 +138,22 @@ class _FactorModel(RecommenderMixin):
         """
         cache = getattr(self, "_scale_cache_", None)
         if not (isinstance(cache, tuple) and cache[0] is self.user_factors_):
-            p = np.sqrt(np.max(np.einsum("uk,uk->u", self.user_factors_, self.user_factors_),
-                               initial=0.0))
-            q = np.sqrt(np.max(np.einsum("ik,ik->i", self.item_factors_, self.item_factors_),
-                               initial=0.0))
+            p = np.sqrt(
+                np.max(
+                    np.einsum(
+                        "uk,uk->u", self.user_factors_, self.user_factors_
+                    ),
+                    initial=0.0,
+                )
+            )
+            q = np.sqrt(
+                np.max(
+                    np.einsum(
+                        "ik,ik->i", self.item_factors_, self.item_factors_
+                    ),
+                    initial=0.0,
+                )
+            )
             offset = float(np.max(np.abs(self._item_offset()), initial=0.0))
             cache = (self.user_factors_, p * q + offset)
             self._scale_cache_ = cache
@@ -136,7 +169,9 @@ def _is_zero_after_centring(R, center):
     if center != "item":
         return not np.any(R.data)
     # R_0 - 1 c^T vanishes exactly when every column of R_0 is constant
-    return bool(np.array_equal(R.max(axis=0).toarray(), R.min(axis=0).toarray()))
+    return bool(
+        np.array_equal(R.max(axis=0).toarray(), R.min(axis=0).toarray())
+    )
 
 
 class PureSVD(_FactorModel):
@@ -238,16 +273,23 @@ class PureSVD(_FactorModel):
         """
         k = check_positive_int(self.n_factors, "n_factors")
         if self.center not in (None, "item"):
-            raise ValueError(f"center must be None or 'item'; got {self.center!r}")
+            raise ValueError(
+                f"center must be None or 'item'; got {self.center!r}"
+            )
         rng = _check_random_state(self.random_state)
         inter = self._start_fit(ratings)
         R = inter.to_csr()
         m, n = R.shape
         if k >= min(m, n):
             raise ValueError(
-                f"n_factors must be smaller than min(n_users, n_items) = {min(m, n)}; got {k}"
+                f"n_factors must be smaller than min(n_users, n_items) = "
+                f"{min(m, n)}; got {k}"
             )
-        c = np.asarray(R.mean(axis=0)).ravel() if self.center == "item" else np.zeros(n)
+        c = (
+            np.asarray(R.mean(axis=0)).ravel()
+            if self.center == "item"
+            else np.zeros(n)
+        )
         Rt = R.T.tocsr()
         ones_m = np.ones(m)
 
@@ -266,24 +308,40 @@ class PureSVD(_FactorModel):
             return Rt @ W - np.outer(c, W.sum(axis=0))
 
         X = spla.LinearOperator(
-            (m, n), matvec=matvec, rmatvec=rmatvec, matmat=matmat, rmatmat=rmatmat, dtype=np.float64
+            (m, n),
+            matvec=matvec,
+            rmatvec=rmatvec,
+            matmat=matmat,
+            rmatmat=rmatmat,
+            dtype=np.float64,
         )
         # the truncated SVD of chapter 4 (one sign convention: the largest entry
         # of each left singular vector is positive)
         if _is_zero_after_centring(R, self.center):
-            # ARPACK cannot start from a zero range; the exact answer, as truncated_svd's
+            # ARPACK cannot start from a zero range; the exact answer, as
+            # truncated_svd's
             U, s, Vt = np.eye(m, k), np.zeros(k), np.eye(k, n)
         else:
             U, s, Vt = truncated_svd(X, k, random_state=rng)
         self.singular_values_ = s
         P = U * s
-        # A user whose (centred) row is orthogonal to the k singular vectors (e.g. one
-        # rating on a movie outside their span) has p_u = x_u V_k = 0 exactly; ARPACK
-        # returns rounding noise of order 1e-16 instead, whose sign pattern depends on
-        # the BLAS kernel and would order that user's list at random. Set it to 0, so
+        # A user whose (centred) row is orthogonal to the k singular vectors
+        # (e.g. one
+        # rating on a movie outside their span) has p_u = x_u V_k = 0 exactly;
+        # ARPACK
+        # returns rounding noise of order 1e-16 instead, whose sign pattern
+        # depends on
+        # the BLAS kernel and would order that user's list at random. Set it to
+        # 0, so
         # all their scores tie and the documented tie rule (item index) applies.
-        row_sq = np.asarray(R.multiply(R).sum(axis=1)).ravel() - 2.0 * (R @ c) + c @ c
-        P[np.linalg.norm(P, axis=1) <= 1e-9 * np.sqrt(np.maximum(row_sq, 0.0))] = 0.0
+        row_sq = (
+            np.asarray(R.multiply(R).sum(axis=1)).ravel()
+            - 2.0 * (R @ c)
+            + c @ c
+        )
+        P[
+            np.linalg.norm(P, axis=1) <= 1e-9 * np.sqrt(np.maximum(row_sq, 0.0))
+        ] = 0.0
         self.user_factors_ = P
         self.item_factors_ = Vt.T.copy()
         self.item_means_ = c
@@ -299,7 +357,10 @@ class PureSVD(_FactorModel):
         ``UnknownItemError``: PureSVD has nothing to say about them.
         """
         u, i, scalar = self._pair_indices(users, items, "raise")
-        out = rowwise_dot(self.user_factors_, self.item_factors_, u, i) + self.item_means_[i]
+        out = (
+            rowwise_dot(self.user_factors_, self.item_factors_, u, i)
+            + self.item_means_[i]
+        )
         return float(out[0]) if scalar else out
 
 
@@ -422,10 +483,28 @@ class BiasedMF(_FactorModel):
 
     predicts_ratings = True
 
-    def __init__(self, n_factors=100, n_epochs=20, *, biased=True, lr_all=0.005, reg_all=0.02,
-                 lr_bu=None, lr_bi=None, lr_pu=None, lr_qi=None,
-                 reg_bu=None, reg_bi=None, reg_pu=None, reg_qi=None,
-                 init_mean=0.0, init_std_dev=0.1, shuffle=False, clip=True, random_state=None):
+    def __init__(
+        self,
+        n_factors=100,
+        n_epochs=20,
+        *,
+        biased=True,
+        lr_all=0.005,
+        reg_all=0.02,
+        lr_bu=None,
+        lr_bi=None,
+        lr_pu=None,
+        lr_qi=None,
+        reg_bu=None,
+        reg_bi=None,
+        reg_pu=None,
+        reg_qi=None,
+        init_mean=0.0,
+        init_std_dev=0.1,
+        shuffle=False,
+        clip=True,
+        random_state=None,
+    ):
         self.n_factors = n_factors
         self.n_epochs = n_epochs
         self.biased = biased
@@ -499,21 +578,52 @@ class BiasedMF(_FactorModel):
         for epoch in range(1, n_epochs + 1):
             if self.shuffle:
                 order = rng.permutation(len(r)).astype(np.int64)
-            sgd(u, i, r, order, mu, bu, bi, P, Q,
-                rates["lr_bu"], rates["lr_bi"], rates["lr_pu"], rates["lr_qi"],
-                rates["reg_bu"], rates["reg_bi"], rates["reg_pu"], rates["reg_qi"], biased)
+            sgd(
+                u,
+                i,
+                r,
+                order,
+                mu,
+                bu,
+                bi,
+                P,
+                Q,
+                rates["lr_bu"],
+                rates["lr_bi"],
+                rates["lr_pu"],
+                rates["lr_qi"],
+                rates["reg_bu"],
+                rates["reg_bi"],
+                rates["reg_pu"],
+                rates["reg_qi"],
+                biased,
+            )
             train_sse = sse(u, i, r, mu, bu, bi, P, Q)
-            _check_diverged(type(self).__name__, epoch, train_sse, (bu, bi, P, Q),
-                            "the learning rates (lr_all, lr_bu, ...) are too large for these "
-                            "ratings: lower them (the default is 0.005) or raise reg_all")
-            penalty = (rates["reg_bu"] * np.bincount(u, minlength=n_u) @ bu**2
-                       + rates["reg_bi"] * np.bincount(i, minlength=n_i) @ bi**2
-                       + rates["reg_pu"] * np.bincount(u, minlength=n_u) @ (P**2).sum(1)
-                       + rates["reg_qi"] * np.bincount(i, minlength=n_i) @ (Q**2).sum(1))
+            _check_diverged(
+                type(self).__name__,
+                epoch,
+                train_sse,
+                (bu, bi, P, Q),
+                "the learning rates (lr_all, lr_bu, ...) are too large for "
+                "these "
+                "ratings: lower them (the default is 0.005) or raise reg_all",
+            )
+            penalty = (
+                rates["reg_bu"] * np.bincount(u, minlength=n_u) @ bu**2
+                + rates["reg_bi"] * np.bincount(i, minlength=n_i) @ bi**2
+                + rates["reg_pu"]
+                * np.bincount(u, minlength=n_u)
+                @ (P**2).sum(1)
+                + rates["reg_qi"]
+                * np.bincount(i, minlength=n_i)
+                @ (Q**2).sum(1)
+            )
             valid = np.nan
             if val is not None:
                 valid = self._rmse_pairs(val, mu, bu, bi, P, Q, r)
-            rows.append((epoch, np.sqrt(train_sse / len(r)), train_sse + penalty, valid))
+            rows.append(
+                (epoch, np.sqrt(train_sse / len(r)), train_sse + penalty, valid)
+            )
         # a user or item with no training rating keeps no random factors
         P[np.bincount(u, minlength=n_u) == 0] = 0.0
         Q[np.bincount(i, minlength=n_i) == 0] = 0.0
@@ -563,15 +673,26 @@ class BiasedMF(_FactorModel):
         ndarray of float (a float for two scalars)
         """
         u, i, scalar = self._pair_indices(users, items, unknown)
-        est = self._raw_predict(u, i, self.global_mean_, self.user_bias_, self.item_bias_,
-                                self.user_factors_, self.item_factors_)
+        est = self._raw_predict(
+            u,
+            i,
+            self.global_mean_,
+            self.user_bias_,
+            self.item_bias_,
+            self.user_factors_,
+            self.item_factors_,
+        )
         if self.clip:
             est = np.clip(est, *self.rating_range_)
         return float(est[0]) if scalar else est
 
     def _score_items(self, user_index):
-        return (self.global_mean_ + self.user_bias_[user_index] + self.item_bias_
-                + self.item_factors_ @ self.user_factors_[user_index])
+        return (
+            self.global_mean_
+            + self.user_bias_[user_index]
+            + self.item_bias_
+            + self.item_factors_ @ self.user_factors_[user_index]
+        )
 
     def _score_block(self, user_indices):
         out = self.user_factors_[user_indices] @ self.item_factors_.T
@@ -632,8 +753,10 @@ def _als_half_step(R, Y, lam, weighted, out):
         rv[mask] = R.data[flat]
         Gt = G.transpose(0, 2, 1)
         A = Gt @ G
-        A += (lam * (lens if weighted else np.ones_like(lens)))[:, None, None] * eye
-        b = (Gt @ rv[:, :, None])
+        A += (lam * (lens if weighted else np.ones_like(lens)))[
+            :, None, None
+        ] * eye
+        b = Gt @ rv[:, :, None]
         out[rows] = np.linalg.solve(A, b)[:, :, 0]
     return out
 
@@ -737,8 +860,18 @@ class ALS(_FactorModel):
 
     predicts_ratings = True
 
-    def __init__(self, n_factors=10, n_iter=10, regularization=0.1, *, reg_mode="weighted",
-                 center=True, init_std_dev=0.1, clip=True, random_state=None):
+    def __init__(
+        self,
+        n_factors=10,
+        n_iter=10,
+        regularization=0.1,
+        *,
+        reg_mode="weighted",
+        center=True,
+        init_std_dev=0.1,
+        clip=True,
+        random_state=None,
+    ):
         self.n_factors = n_factors
         self.n_iter = n_iter
         self.regularization = regularization
@@ -762,14 +895,18 @@ class ALS(_FactorModel):
         n_iter = check_positive_int(self.n_iter, "n_iter", minimum=0)
         lam = _check_float(self.regularization, "regularization")
         if self.reg_mode not in ("weighted", "plain"):
-            raise ValueError(f"reg_mode must be 'weighted' or 'plain'; got {self.reg_mode!r}")
+            raise ValueError(
+                f"reg_mode must be 'weighted' or 'plain'; got {self.reg_mode!r}"
+            )
         weighted = self.reg_mode == "weighted"
         if lam == 0:
             # with lam = 0 the normal equations of a user (item) with fewer than
             # n_factors ratings are singular
             raise ValueError(
-                "regularization must be > 0: with 0, the normal equations of any user or "
-                f"item with fewer than n_factors={k} ratings are singular; got 0.0"
+                "regularization must be > 0: with 0, the normal equations of "
+                "any user or "
+                f"item with fewer than n_factors={k} ratings are singular; got "
+                f"0.0"
             )
         init_std = _check_float(self.init_std_dev, "init_std_dev", strict=True)
         rng = _check_random_state(self.random_state)
@@ -777,7 +914,8 @@ class ALS(_FactorModel):
         val = self._validation_pairs(validation)
         mu = float(inter.ratings.mean()) if self.center else 0.0
         R = sp.csr_matrix(
-            (inter.ratings - mu, (inter.user_idx, inter.item_idx)), shape=inter.shape
+            (inter.ratings - mu, (inter.user_idx, inter.item_idx)),
+            shape=inter.shape,
         )
         R.sort_indices()
         Rt = R.T.tocsr()
@@ -797,12 +935,19 @@ class ALS(_FactorModel):
                     _als_half_step(Rt, P, lam, weighted, Q)
                 except np.linalg.LinAlgError as exc:
                     raise DivergenceError(
-                        f"ALS: the normal equations became singular at sweep {it} ({exc}); "
-                        f"regularization={lam!r} is too small for these ratings: raise it"
+                        f"ALS: the normal equations became singular at sweep "
+                        f"{it} ({exc}); "
+                        f"regularization={lam!r} is too small for these "
+                        f"ratings: raise it"
                     ) from None
             e = r - mu - rowwise_dot(P, Q, u, i)
-            _check_diverged("ALS", it, e @ e, (P, Q),
-                            "raise regularization, or rescale the ratings")
+            _check_diverged(
+                "ALS",
+                it,
+                e @ e,
+                (P, Q),
+                "raise regularization, or rescale the ratings",
+            )
             wu = n_u if weighted else np.ones_like(n_u)
             wi = n_i if weighted else np.ones_like(n_i)
             obj = e @ e + lam * (wu @ (P**2).sum(1) + wi @ (Q**2).sum(1))
@@ -821,7 +966,9 @@ class ALS(_FactorModel):
     def _raw(self, u, i):
         est = np.full(len(u), self.global_mean_)
         both = (u >= 0) & (i >= 0)
-        est[both] += rowwise_dot(self.user_factors_, self.item_factors_, u[both], i[both])
+        est[both] += rowwise_dot(
+            self.user_factors_, self.item_factors_, u[both], i[both]
+        )
         if self.clip:
             est = np.clip(est, *self.rating_range_)
         return est
@@ -934,8 +1081,18 @@ class ImplicitALS(_FactorModel):
     ['a', 'b']
     """
 
-    def __init__(self, n_factors=100, n_iter=15, regularization=0.01, alpha=1.0, *,
-                 cg_steps=3, init_scale=0.01, compute_loss=True, random_state=None):
+    def __init__(
+        self,
+        n_factors=100,
+        n_iter=15,
+        regularization=0.01,
+        alpha=1.0,
+        *,
+        cg_steps=3,
+        init_scale=0.01,
+        compute_loss=True,
+        random_state=None,
+    ):
         self.n_factors = n_factors
         self.n_iter = n_iter
         self.regularization = regularization
@@ -950,9 +1107,14 @@ class ImplicitALS(_FactorModel):
         alpha = _check_float(self.alpha, "alpha")
         keep = inter.ratings > 0
         if (inter.ratings < 0).any():
-            raise ValueError("ratings must be >= 0 for ImplicitALS (counts, clicks, ratings)")
+            raise ValueError(
+                "ratings must be >= 0 for ImplicitALS (counts, clicks, ratings)"
+            )
         C = sp.csr_matrix(
-            (1.0 + alpha * inter.ratings[keep], (inter.user_idx[keep], inter.item_idx[keep])),
+            (
+                1.0 + alpha * inter.ratings[keep],
+                (inter.user_idx[keep], inter.item_idx[keep]),
+            ),
             shape=inter.shape,
         )
         C.sort_indices()
@@ -977,7 +1139,11 @@ class ImplicitALS(_FactorModel):
         C = self._confidence(inter)
         Ct = C.T.tocsr()
         Ct.sort_indices()
-        rowid = np.repeat(np.arange(C.shape[0]), np.diff(C.indptr)) if self.compute_loss else None
+        rowid = (
+            np.repeat(np.arange(C.shape[0]), np.diff(C.indptr))
+            if self.compute_loss
+            else None
+        )
         X = rng.random((inter.n_users, k)) * scale
         Y = rng.random((inter.n_items, k)) * scale
         rows = []
@@ -985,11 +1151,20 @@ class ImplicitALS(_FactorModel):
             with _one_blas_thread():
                 cg_half_step(C, X, Y, lam, cg_steps, _compiled)
                 cg_half_step(Ct, Y, X, lam, cg_steps, _compiled)
-                loss = self._loss(C, X, Y, lam, rowid) if self.compute_loss else np.nan
+                loss = (
+                    self._loss(C, X, Y, lam, rowid)
+                    if self.compute_loss
+                    else np.nan
+                )
                 rows.append((it, loss))
-            _check_diverged("ImplicitALS", it, 0.0 if np.isnan(loss) else loss, (X, Y),
-                            "lower alpha (the confidences 1 + alpha * r overflow) or "
-                            "rescale the interactions")
+            _check_diverged(
+                "ImplicitALS",
+                it,
+                0.0 if np.isnan(loss) else loss,
+                (X, Y),
+                "lower alpha (the confidences 1 + alpha * r overflow) or "
+                "rescale the interactions",
+            )
         self.user_factors_ = X
         self.item_factors_ = Y
         self.history_ = pd.DataFrame(rows, columns=["iteration", "objective"])
@@ -1021,7 +1196,9 @@ class ImplicitALS(_FactorModel):
 def _as_factor_matrix(a, name, k=None):
     a = np.ascontiguousarray(a, dtype=np.float64)
     if a.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D array (rows x factors), got shape {a.shape}")
+        raise ValueError(
+            f"{name} must be a 2-D array (rows x factors), got shape {a.shape}"
+        )
     if k is not None and a.shape[1] != k:
         raise ValueError(f"{name} must have {k} columns, got shape {a.shape}")
     if not np.all(np.isfinite(a)):
@@ -1029,8 +1206,21 @@ def _as_factor_matrix(a, name, k=None):
     return a
 
 
-def sgd_pass(user_idx, item_idx, ratings, mu, user_bias, item_bias, P, Q, *,
-             lr=0.005, reg=0.02, biased=True, order=None):
+def sgd_pass(
+    user_idx,
+    item_idx,
+    ratings,
+    mu,
+    user_bias,
+    item_bias,
+    P,
+    Q,
+    *,
+    lr=0.005,
+    reg=0.02,
+    biased=True,
+    order=None,
+):
     r"""One pass of :class:`BiasedMF`'s SGD updates over the given ratings, in place.
 
     For each rating $r_{ui}$ in turn, with $e_{ui} = r_{ui} - (\mu + b_u + b_i
@@ -1094,28 +1284,76 @@ def sgd_pass(user_idx, item_idx, ratings, mu, user_bias, item_bias, P, Q, *,
     i = np.asarray(item_idx, dtype=np.intp).ravel()
     r = np.asarray(ratings, dtype=np.float64).ravel()
     if not (len(u) == len(i) == len(r)):
-        raise ValueError(f"user_idx, item_idx and ratings must have the same length, "
-                         f"got {len(u)}, {len(i)}, {len(r)}")
-    for name, arr in (("user_bias", user_bias), ("item_bias", item_bias), ("P", P), ("Q", Q)):
-        if not (isinstance(arr, np.ndarray) and arr.dtype == np.float64
-                and arr.flags.c_contiguous and arr.flags.writeable):
-            raise ValueError(f"{name} must be a writeable C-contiguous float64 array (updated in place)")
+        raise ValueError(
+            f"user_idx, item_idx and ratings must have the same length, "
+            f"got {len(u)}, {len(i)}, {len(r)}"
+        )
+    for name, arr in (
+        ("user_bias", user_bias),
+        ("item_bias", item_bias),
+        ("P", P),
+        ("Q", Q),
+    ):
+        if not (
+            isinstance(arr, np.ndarray)
+            and arr.dtype == np.float64
+            and arr.flags.c_contiguous
+            and arr.flags.writeable
+        ):
+            raise ValueError(
+                f"{name} must be a writeable C-contiguous float64 array "
+                f"(updated in place)"
+            )
     if P.ndim != 2 or Q.ndim != 2 or P.shape[1] != Q.shape[1]:
-        raise ValueError(f"P and Q must be 2-D with the same number of columns, got {P.shape} and {Q.shape}")
+        raise ValueError(
+            f"P and Q must be 2-D with the same number of columns, got "
+            f"{P.shape} and {Q.shape}"
+        )
     if user_bias.shape != (P.shape[0],) or item_bias.shape != (Q.shape[0],):
-        raise ValueError("user_bias and item_bias must have one entry per row of P and of Q")
-    if len(u) and (u.min() < 0 or u.max() >= P.shape[0] or i.min() < 0 or i.max() >= Q.shape[0]):
-        raise ValueError("user_idx and item_idx must be valid row positions of P and Q")
+        raise ValueError(
+            "user_bias and item_bias must have one entry per row of P and of Q"
+        )
+    if len(u) and (
+        u.min() < 0
+        or u.max() >= P.shape[0]
+        or i.min() < 0
+        or i.max() >= Q.shape[0]
+    ):
+        raise ValueError(
+            "user_idx and item_idx must be valid row positions of P and Q"
+        )
     if not np.all(np.isfinite(r)):
         raise ValueError("ratings contain NaN or infinite values")
-    order = np.arange(len(r), dtype=np.intp) if order is None else np.asarray(order, dtype=np.intp).ravel()
+    order = (
+        np.arange(len(r), dtype=np.intp)
+        if order is None
+        else np.asarray(order, dtype=np.intp).ravel()
+    )
     if len(order) and (order.min() < 0 or order.max() >= len(r)):
         raise ValueError("order must hold positions 0 .. len(ratings) - 1")
     lr = _check_float(lr, "lr")
     reg = _check_float(reg, "reg")
     sgd, _ = sgd_kernels(True)
-    sgd(u, i, r, order, float(mu), user_bias, item_bias, P, Q,
-        lr, lr, lr, lr, reg, reg, reg, reg, bool(biased))
+    sgd(
+        u,
+        i,
+        r,
+        order,
+        float(mu),
+        user_bias,
+        item_bias,
+        P,
+        Q,
+        lr,
+        lr,
+        lr,
+        lr,
+        reg,
+        reg,
+        reg,
+        reg,
+        bool(biased),
+    )
 
 
 def _solve_inputs(M, Y, name):
@@ -1125,7 +1363,9 @@ def _solve_inputs(M, Y, name):
     M.sort_indices()
     Y = _as_factor_matrix(Y, "Y")
     if M.shape[1] != Y.shape[0]:
-        raise ValueError(f"{name} has {M.shape[1]} columns but Y has {Y.shape[0]} rows")
+        raise ValueError(
+            f"{name} has {M.shape[1]} columns but Y has {Y.shape[0]} rows"
+        )
     return M, Y
 
 
@@ -1235,8 +1475,11 @@ def implicit_als_solve(C, Y, regularization, *, cg_steps=3, X0=None):
     lam = _check_float(regularization, "regularization")
     steps = check_positive_int(cg_steps, "cg_steps")
     k = Y.shape[1]
-    X = (np.zeros((C.shape[0], k)) if X0 is None
-         else _as_factor_matrix(X0, "X0", k).copy())
+    X = (
+        np.zeros((C.shape[0], k))
+        if X0 is None
+        else _as_factor_matrix(X0, "X0", k).copy()
+    )
     if X.shape[0] != C.shape[0]:
         raise ValueError(f"X0 must have {C.shape[0]} rows, got {X.shape[0]}")
     with _one_blas_thread():

@@ -45,7 +45,10 @@ __all__ = [
 def _lists(recommendations):
     """A list of lists, refusing an empty collection."""
     if isinstance(recommendations, (str, bytes)):
-        raise TypeError("recommendations must be a sequence of lists of item ids, not a string")
+        raise TypeError(
+            "recommendations must be a sequence of lists of item ids, not a "
+            "string"
+        )
     lists = [list(lst) for lst in recommendations]
     if not lists:
         raise ValueError("recommendations is empty: give at least one list")
@@ -55,7 +58,10 @@ def _lists(recommendations):
 def _lookup(series, name, lists):
     """Values of ``series`` (indexed by item id) for every item of ``lists``, flat."""
     if not isinstance(series, pd.Series):
-        raise TypeError(f"{name} must be a pandas Series indexed by item id, got {type(series).__name__}")
+        raise TypeError(
+            f"{name} must be a pandas Series indexed by item id, got "
+            f"{type(series).__name__}"
+        )
     if not series.index.is_unique:
         raise ValueError(f"the index of {name} has repeated item ids")
     flat = [i for lst in lists for i in lst]
@@ -112,13 +118,18 @@ def average_popularity(recommendations, popularity):
     try:
         values = values.astype(np.float64)
     except (TypeError, ValueError):
-        raise TypeError(f"popularity must hold numbers; got dtype {popularity.dtype}") from None
+        raise TypeError(
+            f"popularity must hold numbers; got dtype {popularity.dtype}"
+        ) from None
     bad = ~np.isfinite(values)
     if bad.any():
         flat = [i for lst in lists for i in lst]
         items = list(dict.fromkeys(flat[j] for j in np.flatnonzero(bad)))[:5]
-        raise ValueError(f"popularity must be finite for every listed item; items {items} have "
-                         f"{values[bad][:5].tolist()}")
+        raise ValueError(
+            f"popularity must be finite for every listed item; items {items} "
+            f"have "
+            f"{values[bad][:5].tolist()}"
+        )
     lengths = np.array([len(lst) for lst in lists])
     owner = np.repeat(np.arange(len(lists)), lengths)
     per_user = np.bincount(owner, weights=values.astype(float)) / lengths
@@ -188,8 +199,12 @@ def long_tail_items(popularity, head_fraction=0.2):
     [True, False, True, True, False]
     """
     if not isinstance(popularity, pd.Series) or len(popularity) == 0:
-        raise ValueError("popularity must be a non-empty pandas Series indexed by item id")
-    check_probability(head_fraction, "head_fraction", open_low=True, open_high=True)
+        raise ValueError(
+            "popularity must be a non-empty pandas Series indexed by item id"
+        )
+    check_probability(
+        head_fraction, "head_fraction", open_low=True, open_high=True
+    )
     n_head = int(np.ceil(head_fraction * len(popularity)))
     order = np.argsort(-popularity.to_numpy(dtype=float), kind="stable")
     tail = np.ones(len(popularity), dtype=bool)
@@ -287,16 +302,21 @@ def intra_list_diversity(recommendations, features, items):
         raise ValueError(f"features must be finite; got {float(bad)!r}")
     ids = check_id_list(items, "items")
     if len(ids) != F.shape[0]:
-        raise ValueError(f"features has {F.shape[0]} rows but items has {len(ids)} ids")
+        raise ValueError(
+            f"features has {F.shape[0]} rows but items has {len(ids)} ids"
+        )
     Xn = _l2_rows(F)
     index = pd.Series(np.arange(Xn.shape[0]), index=pd.Index(ids))
     rows, _ = _lookup(index, "items", lists)
     k = np.array([len(lst) for lst in lists], dtype=np.float64)
     owner = np.repeat(np.arange(len(lists)), k.astype(np.intp))
-    M = sp.csr_matrix((np.ones(len(rows)), (owner, rows)), shape=(len(lists), Xn.shape[0]))
+    M = sp.csr_matrix(
+        (np.ones(len(rows)), (owner, rows)), shape=(len(lists), Xn.shape[0])
+    )
     S = M @ Xn  # per list: the sum of its unit vectors
     sq_sum = np.asarray(S.multiply(S).sum(axis=1)).ravel()  # 1'G1
-    trace = M @ np.asarray(Xn.multiply(Xn).sum(axis=1)).ravel()  # tr G (0 for zero vectors)
+    # tr G (0 for zero vectors)
+    trace = M @ np.asarray(Xn.multiply(Xn).sum(axis=1)).ravel()
     out = 1.0 - (sq_sum - trace) / (k * (k - 1))
     return float(out.mean())
 
@@ -306,7 +326,12 @@ def _check_weight(value, name):
 
 
 def _check_relevance(relevance):
-    return check_array(relevance, "relevance", ndim=1, purpose="there are no candidates to re-rank")
+    return check_array(
+        relevance,
+        "relevance",
+        ndim=1,
+        purpose="there are no candidates to re-rank",
+    )
 
 
 def _best(score, rel):
@@ -317,7 +342,8 @@ def _best(score, rel):
 
 def _minmax(x):
     top = np.abs(x).max()
-    if top > 2.0 ** 1000:  # max - min could overflow; min-max scaling is scale-free
+    # max - min could overflow; min-max scaling is scale-free
+    if top > 2.0**1000:
         x = np.ldexp(x, -int(np.frexp(top)[1]))
     span = x.max() - x.min()
     return (x - x.min()) / span if span > 0 else np.zeros_like(x)
@@ -378,12 +404,21 @@ def mmr(relevance, similarity, n=10, lam=0.5):
     lam = _check_weight(lam, "lam")
     n = check_positive_int(n, "n")
     m = rel.size
-    S = similarity.toarray() if sp.issparse(similarity) else np.asarray(similarity, dtype=np.float64)
+    S = (
+        similarity.toarray()
+        if sp.issparse(similarity)
+        else np.asarray(similarity, dtype=np.float64)
+    )
     if S.shape != (m, m):
-        raise ValueError(f"similarity must have shape ({m}, {m}), got {S.shape}")
+        raise ValueError(
+            f"similarity must have shape ({m}, {m}), got {S.shape}"
+        )
     if not np.isfinite(S).all():
         i, j = np.argwhere(~np.isfinite(S))[0]
-        raise ValueError(f"similarity must be finite; got {float(S[i, j])!r} at position ({i}, {j})")
+        raise ValueError(
+            f"similarity must be finite; got {float(S[i, j])!r} at position "
+            f"({i}, {j})"
+        )
     s = _minmax(rel)
     max_sim = np.zeros(m)
     chosen = np.zeros(m, dtype=bool)
@@ -398,8 +433,15 @@ def mmr(relevance, similarity, n=10, lam=0.5):
     return np.array(order, dtype=np.intp)
 
 
-def xquad(relevance, is_long_tail, n=10, diversity_weight=0.5, *, tail_preference=0.5,
-          smooth=True):
+def xquad(
+    relevance,
+    is_long_tail,
+    n=10,
+    diversity_weight=0.5,
+    *,
+    tail_preference=0.5,
+    smooth=True,
+):
     r"""Long-tail re-ranking in the manner of xQuAD (Abdollahpouri, Burke & Mobasher 2019).
 
     Parameters
@@ -467,7 +509,10 @@ def xquad(relevance, is_long_tail, n=10, diversity_weight=0.5, *, tail_preferenc
     n = check_positive_int(n, "n")
     tail = np.asarray(is_long_tail)
     if tail.shape != rel.shape or tail.dtype != bool:
-        raise ValueError(f"is_long_tail must be a bool array of shape {rel.shape}, got {tail.dtype} {tail.shape}")
+        raise ValueError(
+            f"is_long_tail must be a bool array of shape {rel.shape}, got "
+            f"{tail.dtype} {tail.shape}"
+        )
     check_probability(tail_preference, "tail_preference")
     s = _minmax(rel)
     pref = np.where(tail, float(tail_preference), 1.0 - float(tail_preference))

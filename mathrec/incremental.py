@@ -38,9 +38,14 @@ __all__ = ["fold_in_users", "IncrementalALS", "OnlineMF"]
 
 def _check_als(model, name="model"):
     if not isinstance(model, ALS):
-        raise TypeError(f"{name} must be a fitted mathrec.factorization.ALS; got {type(model).__name__}")
+        raise TypeError(
+            f"{name} must be a fitted mathrec.factorization.ALS; got "
+            f"{type(model).__name__}"
+        )
     if not hasattr(model, "item_factors_"):
-        raise NotFittedError(f"{name} is not fitted yet; call {name}.fit(ratings) first")
+        raise NotFittedError(
+            f"{name} is not fitted yet; call {name}.fit(ratings) first"
+        )
 
 
 def _check_unknown_items(unknown_items):
@@ -54,7 +59,9 @@ def _fold_in(model, ratings, unknown_items):
     new = as_interactions(ratings)
     if new.n_ratings == 0:
         raise ValueError("ratings is empty: there is no user to fold in")
-    pos = np.asarray(model.interactions_.item_index(new.items, strict=False), dtype=np.intp)
+    pos = np.asarray(
+        model.interactions_.item_index(new.items, strict=False), dtype=np.intp
+    )
     item_of_rating = pos[new.item_idx]
     known = item_of_rating >= 0
     if not known.all() and unknown_items == "raise":
@@ -64,10 +71,16 @@ def _fold_in(model, ratings, unknown_items):
     lam = float(model.regularization)
     weighted = model.reg_mode == "weighted"
     Q = model.item_factors_
-    inter = Interactions(new.users, model.items_, new.user_idx[known], item_of_rating[known],
-                         new.ratings[known])
+    inter = Interactions(
+        new.users,
+        model.items_,
+        new.user_idx[known],
+        item_of_rating[known],
+        new.ratings[known],
+    )
     R = sp.csr_matrix(
-        (inter.ratings - mu, (inter.user_idx, inter.item_idx)), shape=(new.n_users, Q.shape[0])
+        (inter.ratings - mu, (inter.user_idx, inter.item_idx)),
+        shape=(new.n_users, Q.shape[0]),
     )
     R.sort_indices()
     P = np.zeros((new.n_users, Q.shape[1]))
@@ -233,7 +246,9 @@ class IncrementalALS(RecommenderMixin):
         """Set parameters; returns ``self``."""
         for key, value in params.items():
             if key not in ("model", "unknown_items"):
-                raise ValueError(f"invalid parameter {key!r} for IncrementalALS")
+                raise ValueError(
+                    f"invalid parameter {key!r} for IncrementalALS"
+                )
             setattr(self, key, value)
         return self
 
@@ -270,16 +285,24 @@ class IncrementalALS(RecommenderMixin):
         u, i, scalar = self._pair_indices(users, items, unknown)
         est = np.full(len(u), self.global_mean_, dtype=float)
         both = (u >= 0) & (i >= 0)
-        est[both] += rowwise_dot(self.user_factors_, self.item_factors_, u[both], i[both])
+        est[both] += rowwise_dot(
+            self.user_factors_, self.item_factors_, u[both], i[both]
+        )
         if self.model.clip:
             est = np.clip(est, *self.model.rating_range_)
         return float(est[0]) if scalar else est
 
     def _score_items(self, user_index):
-        return self.global_mean_ + self.item_factors_ @ self.user_factors_[user_index]
+        return (
+            self.global_mean_
+            + self.item_factors_ @ self.user_factors_[user_index]
+        )
 
     def _score_block(self, user_indices):
-        return self.global_mean_ + self.user_factors_[user_indices] @ self.item_factors_.T
+        return (
+            self.global_mean_
+            + self.user_factors_[user_indices] @ self.item_factors_.T
+        )
 
 
 class OnlineMF(BiasedMF):
@@ -368,13 +391,19 @@ class OnlineMF(BiasedMF):
                 self._stream_rng_ = seed
             else:
                 base = _check_random_state(seed)
-                self._stream_rng_ = np.random.RandomState(base.randint(0, 2**31 - 1))
+                self._stream_rng_ = np.random.RandomState(
+                    base.randint(0, 2**31 - 1)
+                )
         rng = self._stream_rng_
         old = self.interactions_
         new_frame = new.to_frame()[["user", "item", "rating"]]
         merged = Interactions.from_frame(
-            pd.concat([old.to_frame()[["user", "item", "rating"]], new_frame], ignore_index=True),
-            timestamp=None, duplicates="last",
+            pd.concat(
+                [old.to_frame()[["user", "item", "rating"]], new_frame],
+                ignore_index=True,
+            ),
+            timestamp=None,
+            duplicates="last",
         )
         k = self.user_factors_.shape[1]
         init_std = float(self.init_std_dev)
@@ -386,28 +415,68 @@ class OnlineMF(BiasedMF):
             fresh[pos] = False
             F2 = np.empty((len(new_ids), k))
             F2[pos] = F
-            F2[fresh] = rng.normal(init_mean, init_std, size=(int(fresh.sum()), k))
+            F2[fresh] = rng.normal(
+                init_mean, init_std, size=(int(fresh.sum()), k)
+            )
             b2 = np.zeros(len(new_ids))
             b2[pos] = b
             return F2, b2
 
-        P, bu = grow(old.users, merged.users, self.user_factors_, self.user_bias_, merged.user_index)
-        Q, bi = grow(old.items, merged.items, self.item_factors_, self.item_bias_, merged.item_index)
-        u = np.asarray(merged.user_index(new.users), dtype=np.int64)[new.user_idx]
-        i = np.asarray(merged.item_index(new.items), dtype=np.int64)[new.item_idx]
+        P, bu = grow(
+            old.users,
+            merged.users,
+            self.user_factors_,
+            self.user_bias_,
+            merged.user_index,
+        )
+        Q, bi = grow(
+            old.items,
+            merged.items,
+            self.item_factors_,
+            self.item_bias_,
+            merged.item_index,
+        )
+        u = np.asarray(merged.user_index(new.users), dtype=np.int64)[
+            new.user_idx
+        ]
+        i = np.asarray(merged.item_index(new.items), dtype=np.int64)[
+            new.item_idx
+        ]
         r = np.ascontiguousarray(new.ratings, dtype=np.float64)
         if new.timestamps is not None:
             order = np.argsort(new.timestamps, kind="stable").astype(np.int64)
         else:
             order = np.arange(len(r), dtype=np.int64)
         sgd, _ = sgd_kernels(_compiled)
-        sgd(np.ascontiguousarray(u), np.ascontiguousarray(i), r, order, self.global_mean_,
-            bu, bi, P, Q, rates["lr_bu"], rates["lr_bi"], rates["lr_pu"], rates["lr_qi"],
-            rates["reg_bu"], rates["reg_bi"], rates["reg_pu"], rates["reg_qi"], bool(self.biased))
+        sgd(
+            np.ascontiguousarray(u),
+            np.ascontiguousarray(i),
+            r,
+            order,
+            self.global_mean_,
+            bu,
+            bi,
+            P,
+            Q,
+            rates["lr_bu"],
+            rates["lr_bi"],
+            rates["lr_pu"],
+            rates["lr_qi"],
+            rates["reg_bu"],
+            rates["reg_bi"],
+            rates["reg_pu"],
+            rates["reg_qi"],
+            bool(self.biased),
+        )
         # a diverged update leaves the fitted model as it was
-        _check_diverged("OnlineMF.partial_fit", 1, 0.0, (bu, bi, P, Q),
-                        "the learning rates (lr_all, lr_bu, ...) are too large for these "
-                        "ratings: lower them (the default is 0.005) or raise reg_all")
+        _check_diverged(
+            "OnlineMF.partial_fit",
+            1,
+            0.0,
+            (bu, bi, P, Q),
+            "the learning rates (lr_all, lr_bu, ...) are too large for these "
+            "ratings: lower them (the default is 0.005) or raise reg_all",
+        )
         self.user_factors_, self.item_factors_ = P, Q
         self.user_bias_, self.item_bias_ = bu, bi
         lo, hi = self.rating_range_

@@ -50,7 +50,9 @@ def _as_matrix(R, name="R", allow_sparse=True):
     try:
         A = np.asarray(R, dtype=float)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a 2-D array of numbers, got {R!r}") from exc
+        raise ValueError(
+            f"{name} must be a 2-D array of numbers, got {R!r}"
+        ) from exc
     if A.ndim != 2:
         raise ValueError(f"{name} must be 2-D, got an array of shape {A.shape}")
     if A.size == 0:
@@ -167,7 +169,8 @@ def _svds_signed(A, k, random_state):
 
     if k >= min(A.shape):
         raise ValueError(
-            f"k must be smaller than min(R.shape) = {min(A.shape)} for a sparse matrix "
+            f"k must be smaller than min(R.shape) = {min(A.shape)} for a "
+            f"sparse matrix "
             f"or LinearOperator with a random_state, got {k}"
         )
     v0 = check_random_state(random_state).uniform(-1.0, 1.0, size=min(A.shape))
@@ -244,19 +247,22 @@ def truncated_svd(R, k, *, random_state=None):
     """
     A = _as_matrix(R)
     k = _check_k(k, min(A.shape))
-    if isinstance(A, spla.LinearOperator) or (random_state is not None and sp.issparse(A)):
+    if isinstance(A, spla.LinearOperator) or (
+        random_state is not None and sp.issparse(A)
+    ):
         return _svds_signed(A, k, random_state)
 
     if sp.issparse(A) and k < min(A.shape):
         from scipy.sparse.linalg import svds
 
         top = float(np.abs(A.data).max()) if A.nnz else 0.0
-        if top == 0.0:  # ARPACK cannot start from the zero range: answer directly
+        # ARPACK cannot start from the zero range: answer directly
+        if top == 0.0:
             m, n = A.shape
             return np.eye(m, k), np.zeros(k), np.eye(k, n)
         # ARPACK forms products with R^T R: scale entries far from 1 by a power
         # of two (exact) so that those products neither overflow nor underflow
-        exp = int(np.frexp(top)[1]) if not 2.0 ** -500 < top < 2.0 ** 500 else 0
+        exp = int(np.frexp(top)[1]) if not 2.0**-500 < top < 2.0**500 else 0
         if exp:
             A = A.copy()
             A.data = np.ldexp(A.data, -exp)
@@ -415,19 +421,26 @@ def energy_kept(s, k):
     try:
         s = np.asarray(s, dtype=float)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"s must be a 1-D array of singular values, got {s!r}") from exc
+        raise ValueError(
+            f"s must be a 1-D array of singular values, got {s!r}"
+        ) from exc
     if s.ndim != 1 or s.size == 0:
-        raise ValueError(f"s must be a non-empty 1-D array, got shape {s.shape}")
+        raise ValueError(
+            f"s must be a non-empty 1-D array, got shape {s.shape}"
+        )
     if not np.all(np.isfinite(s)) or np.any(s < 0):
         raise ValueError("s must hold finite, non-negative singular values")
     k = check_positive_int(k, "k", minimum=0)
     if k > s.size:
         raise ValueError(f"k must be an integer in 0..{s.size}, got {k!r}")
-    # A running sum (not a fresh sum per k) keeps the share exactly monotone in k
+    # A running sum (not a fresh sum per k) keeps the share exactly monotone in
+    # k
     # and never above 1, whatever the rounding.
     top = s.max()
-    if top > 2.0 ** 500 or 0 < top < 2.0 ** -500:  # squares would overflow (underflow)
-        s = np.ldexp(s, -int(np.frexp(top)[1]))  # a power of two: the shares are unchanged
+    # squares would overflow (underflow)
+    if top > 2.0**500 or 0 < top < 2.0**-500:
+        # a power of two: the shares are unchanged
+        s = np.ldexp(s, -int(np.frexp(top)[1]))
     cumulative = np.cumsum(np.sort(s)[::-1] ** 2)
     total = cumulative[-1]
     if total == 0 or k == 0:

@@ -41,7 +41,8 @@ def _same_shape(y_true, y_pred, names=("y_true", "y_pred")):
     b = _as_array(y_pred, names[1])
     if a.shape != b.shape:
         raise ValueError(
-            f"{names[0]} and {names[1]} must have the same shape, got {a.shape} and {b.shape}"
+            f"{names[0]} and {names[1]} must have the same shape, got "
+            f"{a.shape} and {b.shape}"
         )
     return a, b
 
@@ -56,7 +57,7 @@ def _differences(a, b):
     non-zero.
     """
     top = max(float(np.abs(a).max()), float(np.abs(b).max()))
-    if top == 0.0 or 2.0 ** -400 <= top <= 2.0 ** 400:
+    if top == 0.0 or 2.0**-400 <= top <= 2.0**400:
         return b - a, 1.0
     e = int(np.frexp(top)[1]) - 1  # top / 2**e lies in [1, 2)
     return np.ldexp(b, -e) - np.ldexp(a, -e), math.ldexp(1.0, e)
@@ -67,7 +68,8 @@ def _finite(value, name):
     value = float(value)
     if not math.isfinite(value):
         raise ValueError(
-            f"the {name} of these values exceeds float64's range (about 1.8e308); "
+            f"the {name} of these values exceeds float64's range (about "
+            f"1.8e308); "
             "rescale y_true and y_pred (e.g. divide both by a constant)"
         )
     return value
@@ -138,8 +140,8 @@ def mse(y_true, y_pred):
     a, b = _same_shape(y_true, y_pred)
     d, c = _differences(a, b)
     if c == 1.0:
-        return _finite(np.mean(d ** 2), "mean squared error")
-    return _finite(float(np.mean(d ** 2)) * c * c, "mean squared error")
+        return _finite(np.mean(d**2), "mean squared error")
+    return _finite(float(np.mean(d**2)) * c * c, "mean squared error")
 
 
 def rmse(y_true, y_pred):
@@ -175,7 +177,7 @@ def rmse(y_true, y_pred):
     """
     a, b = _same_shape(y_true, y_pred)
     d, c = _differences(a, b)
-    return _finite(float(np.sqrt(np.mean(d ** 2))) * c, "root mean squared error")
+    return _finite(float(np.sqrt(np.mean(d**2))) * c, "root mean squared error")
 
 
 def mae(y_true, y_pred):
@@ -252,7 +254,9 @@ def half_sse(y_true, y_pred):
     """
     a, b = _same_shape(y_true, y_pred)
     d, c = _differences(a, b)
-    return _finite(0.5 * float(np.sum(d ** 2)) * c * c, "half sum of squared errors")
+    return _finite(
+        0.5 * float(np.sum(d**2)) * c * c, "half sum of squared errors"
+    )
 
 
 # ----------------------------------------------------------------------------
@@ -263,7 +267,9 @@ def _softplus(z):
     return np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
 
 
-def binary_cross_entropy(y_true, y_prob=None, *, logits=None, eps=1e-12, base=math.e):
+def binary_cross_entropy(
+    y_true, y_prob=None, *, logits=None, eps=1e-12, base=math.e
+):
     r"""Mean binary cross-entropy (log loss) of click / no-click predictions.
 
     Taught in chapter 4 (source section 4.3.3: :math:`y = 1`,
@@ -339,7 +345,8 @@ def binary_cross_entropy(y_true, y_prob=None, *, logits=None, eps=1e-12, base=ma
     if logits is not None:
         y, z = _same_shape(y_true, logits, ("y_true", "logits"))
         _check_unit_interval(y, "y_true")
-        # y softplus(-z) + (1 - y) softplus(z)  (= softplus(z) - y z, without cancellation)
+        # y softplus(-z) + (1 - y) softplus(z)  (= softplus(z) - y z, without
+        # cancellation)
         losses = y * _softplus(-z) + (1.0 - y) * _softplus(z)
     else:
         y, p = _same_shape(y_true, y_prob, ("y_true", "y_prob"))
@@ -430,13 +437,17 @@ def cross_entropy(y_true, y_prob=None, *, logits=None, eps=1e-12, base=math.e):
             )
         if np.any(Y != np.round(Y)) or np.any(Y < 0) or np.any(Y >= K):
             bad = Y[(Y != np.round(Y)) | (Y < 0) | (Y >= K)][0]
-            raise ValueError(f"y_true labels must be integers in 0..{K - 1}, got {float(bad)!r}")
+            raise ValueError(
+                f"y_true labels must be integers in 0..{K - 1}, got "
+                f"{float(bad)!r}"
+            )
         onehot = np.zeros((n, K))
         onehot[np.arange(n), Y.astype(np.intp)] = 1.0
         Y = onehot
     elif Y.shape != P.shape:
         raise ValueError(
-            f"y_true and {pred_name} must have the same shape, got {Y.shape} and {P.shape}"
+            f"y_true and {pred_name} must have the same shape, got {Y.shape} "
+            f"and {P.shape}"
         )
     else:
         _check_unit_interval(Y, "y_true")

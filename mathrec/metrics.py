@@ -75,7 +75,8 @@ def _relevant_set(relevant):
 def _need_relevant(rel, metric):
     if not rel:
         raise ValueError(
-            f"relevant is empty: {metric} is undefined for a user with no relevant "
+            f"relevant is empty: {metric} is undefined for a user with no "
+            f"relevant "
             "item (leave such users out of the average)"
         )
 
@@ -200,7 +201,9 @@ def _gains(relevant):
         g = {i: float(v) for i, v in relevant.items()}
         bad = [i for i, v in g.items() if not np.isfinite(v) or v < 0]
         if bad:
-            raise ValueError(f"gains must be finite and >= 0; bad gains for items {bad[:5]}")
+            raise ValueError(
+                f"gains must be finite and >= 0; bad gains for items {bad[:5]}"
+            )
         return g
     return {i: 1.0 for i in check_id_list(relevant, "relevant", ordered=False)}
 
@@ -209,7 +212,7 @@ def _transform(g, gain):
     if gain == "linear":
         return g
     if gain == "exponential":
-        return 2.0 ** g - 1.0
+        return 2.0**g - 1.0
     raise ValueError(f"gain must be 'linear' or 'exponential', got {gain!r}")
 
 
@@ -316,7 +319,9 @@ def ndcg_at_k(recommended, relevant, k=10, *, gain="linear"):
     ideal = _transform(ideal, gain)
     idcg = float(np.sum(ideal / np.log2(np.arange(2, ideal.size + 2))))
     if idcg <= 0:
-        raise ValueError("no relevant item has a positive gain: nDCG is undefined")
+        raise ValueError(
+            "no relevant item has a positive gain: nDCG is undefined"
+        )
     return dcg_at_k(top, g, k, gain=gain) / idcg
 
 
@@ -507,15 +512,20 @@ def gini(x) -> float:
     """
     a = np.asarray(x, dtype=np.float64)
     if a.ndim != 1 or a.size == 0:
-        raise ValueError(f"x must be a non-empty 1-d array; got shape {a.shape}")
+        raise ValueError(
+            f"x must be a non-empty 1-d array; got shape {a.shape}"
+        )
     if not np.isfinite(a).all() or (a < 0).any():
         bad = a[~np.isfinite(a) | (a < 0)]
-        raise ValueError(f"x must hold finite non-negative amounts; got {bad[:5].tolist()}")
+        raise ValueError(
+            f"x must hold finite non-negative amounts; got {bad[:5].tolist()}"
+        )
     top = a.max()
     if top == 0:
         return 0.0
     n = a.size
-    if top > 2.0 ** 400 or top < 2.0 ** -400:  # sums of huge (tiny) amounts overflow (underflow)
+    # sums of huge (tiny) amounts overflow (underflow)
+    if top > 2.0**400 or top < 2.0**-400:
         a = np.ldexp(a, -int(np.frexp(top)[1]))  # exact, and G is scale-free
     total = a.sum()
     s = np.sort(a)
@@ -557,15 +567,22 @@ def catalogue_coverage(recommendations, catalogue):
     """
     shown = set()
     for lst in check_id_list(recommendations, "recommendations"):
-        shown.update(check_id_list(lst, "each recommendation list", ordered=False))
-    if isinstance(catalogue, (int, np.integer)) and not isinstance(catalogue, bool):
+        shown.update(
+            check_id_list(lst, "each recommendation list", ordered=False)
+        )
+    if isinstance(catalogue, (int, np.integer)) and not isinstance(
+        catalogue, bool
+    ):
         n = check_positive_int(int(catalogue), "catalogue")
         if len(shown) > n:
-            raise ValueError(f"{len(shown)} distinct items recommended but catalogue={n}")
+            raise ValueError(
+                f"{len(shown)} distinct items recommended but catalogue={n}"
+            )
         return len(shown) / n
     if isinstance(catalogue, (bool, np.bool_, float, np.floating)):
         raise TypeError(
-            "catalogue must be the number of items (an int >= 1) or a collection of item ids; "
+            "catalogue must be the number of items (an int >= 1) or a "
+            "collection of item ids; "
             f"got {catalogue!r}"
         )
     cat = set(check_id_list(catalogue, "catalogue", ordered=False))
@@ -573,5 +590,8 @@ def catalogue_coverage(recommendations, catalogue):
         raise ValueError("catalogue is empty")
     outside = shown - cat
     if outside:
-        raise ValueError(f"recommended items not in the catalogue: {sorted(map(repr, outside))[:5]}")
+        raise ValueError(
+            f"recommended items not in the catalogue: "
+            f"{sorted(map(repr, outside))[:5]}"
+        )
     return len(shown) / len(cat)

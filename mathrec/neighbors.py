@@ -41,8 +41,10 @@ __all__ = ["UserKNN", "ItemKNN"]
 _SIMILARITIES = CORATED_KINDS
 _CENTERINGS = ("none", "mean", "baseline")
 _TIE_DECIMALS = 12  # similarities equal to 12 decimals are ranked as ties
-_FEW_USERS = 32  # item-based recommend for fewer users than this goes user by user
-_SUM_ORDER = ("n", "prods", "sqa", "sqb", "sa", "sb")  # the sums of _kernels.corated_rows
+# item-based recommend for fewer users than this goes user by user
+_FEW_USERS = 32
+# the sums of _kernels.corated_rows
+_SUM_ORDER = ("n", "prods", "sqa", "sqb", "sa", "sb")
 
 
 def _in_threads(fn, starts):
@@ -106,26 +108,49 @@ class _NeighbourhoodCF(RecommenderMixin):
         check_positive_int(self.block_size, "block_size")
         check_positive_int(self.max_candidates, "max_candidates")
         if self.similarity not in _SIMILARITIES:
-            raise ValueError(f"similarity must be one of {_SIMILARITIES}, got {self.similarity!r}")
+            raise ValueError(
+                f"similarity must be one of {_SIMILARITIES}, got "
+                f"{self.similarity!r}"
+            )
         if self.recommend_by not in ("rating", "similarity"):
             raise ValueError(
-                f"recommend_by must be 'rating' or 'similarity', got {self.recommend_by!r}"
+                f"recommend_by must be 'rating' or 'similarity', got "
+                f"{self.recommend_by!r}"
             )
         if self.centering not in _CENTERINGS:
-            raise ValueError(f"centering must be one of {_CENTERINGS}, got {self.centering!r}")
+            raise ValueError(
+                f"centering must be one of {_CENTERINGS}, got "
+                f"{self.centering!r}"
+            )
         s = self.shrinkage
-        if isinstance(s, bool) or not isinstance(s, numbers.Real) or not np.isfinite(s) or s < 0:
-            raise ValueError(f"shrinkage must be a finite number >= 0, got {s!r}")
-        opts = {} if self.baseline_options is None else dict(self.baseline_options)
+        if (
+            isinstance(s, bool)
+            or not isinstance(s, numbers.Real)
+            or not np.isfinite(s)
+            or s < 0
+        ):
+            raise ValueError(
+                f"shrinkage must be a finite number >= 0, got {s!r}"
+            )
+        opts = (
+            {} if self.baseline_options is None else dict(self.baseline_options)
+        )
         unknown = set(opts) - {"reg_u", "reg_i", "n_epochs"}
         if unknown:
-            raise ValueError(f"baseline_options has unknown keys {sorted(unknown)}")
-        # the same checks as BaselineOnly's, so that a bad value fails here, not as NaN biases
+            raise ValueError(
+                f"baseline_options has unknown keys {sorted(unknown)}"
+            )
+        # the same checks as BaselineOnly's, so that a bad value fails here, not
+        # as NaN biases
         for key in ("reg_u", "reg_i"):
             if key in opts:
-                opts[key] = _check_nonneg(opts[key], f"baseline_options[{key!r}]")
+                opts[key] = _check_nonneg(
+                    opts[key], f"baseline_options[{key!r}]"
+                )
         if "n_epochs" in opts:
-            opts["n_epochs"] = check_positive_int(opts["n_epochs"], "baseline_options['n_epochs']")
+            opts["n_epochs"] = check_positive_int(
+                opts["n_epochs"], "baseline_options['n_epochs']"
+            )
         return opts
 
     def fit(self, ratings):
@@ -148,34 +173,65 @@ class _NeighbourhoodCF(RecommenderMixin):
         r = inter.ratings
         pos = np.arange(inter.n_ratings, dtype=np.float64)
         if self._user_based:
-            xi, yi, nx, ny = inter.user_idx, inter.item_idx, inter.n_users, inter.n_items
+            xi, yi, nx, ny = (
+                inter.user_idx,
+                inter.item_idx,
+                inter.n_users,
+                inter.n_items,
+            )
         else:
-            xi, yi, nx, ny = inter.item_idx, inter.user_idx, inter.n_items, inter.n_users
+            xi, yi, nx, ny = (
+                inter.item_idx,
+                inter.user_idx,
+                inter.n_items,
+                inter.n_users,
+            )
         self.global_mean_ = float(r.mean())
         self.rating_range_ = (float(r.min()), float(r.max()))
         cx = np.bincount(xi, minlength=nx).astype(float)
-        self._x_mean = np.bincount(xi, weights=r, minlength=nx) / np.maximum(cx, 1)
+        self._x_mean = np.bincount(xi, weights=r, minlength=nx) / np.maximum(
+            cx, 1
+        )
 
         # X: rows = entities among which similarities are computed
         X = sp.csr_matrix((r, (xi, yi)), shape=(nx, ny))
         X.sort_indices()
         self._x_count = cx
-        need_baseline = self.centering == "baseline" or self.similarity == "pearson_baseline"
+        need_baseline = (
+            self.centering == "baseline"
+            or self.similarity == "pearson_baseline"
+        )
         if need_baseline:
             bopts = {"reg_u": 15.0, "reg_i": 10.0, "n_epochs": 10}
             bopts.update(opts)
             mu, bu, bi = _fit_biases(
-                inter.user_idx, inter.item_idx, r, inter.n_users, inter.n_items,
-                float(bopts["reg_u"]), float(bopts["reg_i"]), int(bopts["n_epochs"]),
+                inter.user_idx,
+                inter.item_idx,
+                r,
+                inter.n_users,
+                inter.n_items,
+                float(bopts["reg_u"]),
+                float(bopts["reg_i"]),
+                int(bopts["n_epochs"]),
             )
             self._bx, self._by = (bu, bi) if self._user_based else (bi, bu)
         else:
             self._bx = self._by = None
-        # the values whose co-rated sums the similarity takes (mathrec.similarity)
-        F = _corated_factors(_corated_values(X, self.similarity, (self.global_mean_, self._bx, self._by)))
-        self._term_names = list(_corated_sum_names(self.similarity, self.min_support, self.shrinkage))
+        # the values whose co-rated sums the similarity takes
+        # (mathrec.similarity)
+        F = _corated_factors(
+            _corated_values(
+                X, self.similarity, (self.global_mean_, self._bx, self._by)
+            )
+        )
+        self._term_names = list(
+            _corated_sum_names(
+                self.similarity, self.min_support, self.shrinkage
+            )
+        )
         self._F = F
-        self._PZ = None  # the stacked operators of the sparse-product path, built on first use
+        # the stacked operators of the sparse-product path, built on first use
+        self._PZ = None
 
         # Y: for each y, the x's that rated it (candidate neighbours), with the
         # value that enters the weighted average and the rating's position.
@@ -186,28 +242,45 @@ class _NeighbourhoodCF(RecommenderMixin):
         else:
             val = r - (self.global_mean_ + self._bx[xi] + self._by[yi])
         self._Yval = sp.csr_matrix((val, (yi, xi)), shape=(ny, nx))
-        self._Ypos = sp.csr_matrix((pos + 1.0, (yi, xi)), shape=(ny, nx))  # +1: keep zeros stored
+        # +1: keep zeros stored
+        self._Ypos = sp.csr_matrix((pos + 1.0, (yi, xi)), shape=(ny, nx))
         for M in (self._Yval, self._Ypos):
             M.sort_indices()
-        if not np.array_equal(self._Yval.indices, self._Ypos.indices):  # pragma: no cover
+        # pragma: no cover
+        if not np.array_equal(self._Yval.indices, self._Ypos.indices):
             raise RuntimeError("internal error: inconsistent sparse structures")
         # for recommend: each y's candidate neighbours in training order, and
         # (item-based) the values as rows of raters, for the co-rated sums
         rows = np.repeat(np.arange(ny), np.diff(self._Yval.indptr))
         o = np.lexsort((self._Ypos.data, rows))
-        self._Ytrain = (self._Yval.indptr.astype(np.int64), self._Yval.indices[o].astype(np.int64),
-                        self._Yval.data[o])
+        self._Ytrain = (
+            self._Yval.indptr.astype(np.int64),
+            self._Yval.indices[o].astype(np.int64),
+            self._Yval.data[o],
+        )
         # for the top-N walk: each x's ratings (column entity, value)
         o = np.argsort(xi, kind="stable")
-        self._Eratings = (np.r_[0, np.cumsum(cx)].astype(np.int64), yi[o].astype(np.int64),
-                          val[o])
-        # for the compiled kernels: the values as entities x raters and transposed
+        self._Eratings = (
+            np.r_[0, np.cumsum(cx)].astype(np.int64),
+            yi[o].astype(np.int64),
+            val[o],
+        )
+        # for the compiled kernels: the values as entities x raters and
+        # transposed
         Vx = F["V"].tocsr()
         Vx.sort_indices()
         VT = Vx.T.tocsr()
         VT.sort_indices()
-        self._Xcsr = (Vx.indptr.astype(np.int64), Vx.indices.astype(np.int64), Vx.data)
-        self._Tcsr = (VT.indptr.astype(np.int64), VT.indices.astype(np.int64), VT.data)
+        self._Xcsr = (
+            Vx.indptr.astype(np.int64),
+            Vx.indices.astype(np.int64),
+            Vx.data,
+        )
+        self._Tcsr = (
+            VT.indptr.astype(np.int64),
+            VT.indices.astype(np.int64),
+            VT.data,
+        )
         return self
 
     def _stacked(self):
@@ -242,7 +315,10 @@ class _NeighbourhoodCF(RecommenderMixin):
         """
         Zb = self._stacked()[1][b]
         left_nnz = len(self._term_names) * self._x_count[a].sum()
-        if Zb.shape[1] * len(b) <= 4 * int(self.max_candidates) and Zb.shape[1] <= 16 * left_nnz:
+        if (
+            Zb.shape[1] * len(b) <= 4 * int(self.max_candidates)
+            and Zb.shape[1] <= 16 * left_nnz
+        ):
             return Zb.T.toarray(order="C")
         return Zb.T.tocsr()
 
@@ -256,7 +332,9 @@ class _NeighbourhoodCF(RecommenderMixin):
         """
         nx = self._x_count.size
         names = self._term_names
-        rows = np.concatenate([np.asarray(a) + t * nx for t in range(len(names))])
+        rows = np.concatenate(
+            [np.asarray(a) + t * nx for t in range(len(names))]
+        )
         if right is None:
             right = self._right_operand(b, a)
         block = self._stacked()[0][rows] @ right
@@ -264,8 +342,12 @@ class _NeighbourhoodCF(RecommenderMixin):
             block = block.toarray()
         T = dict(zip(names, block.reshape(len(names), len(a), len(b))))
         return _from_corated_sums(
-            self.similarity, T, self._x_count[a], self._x_count[b],
-            min_support=int(self.min_support), shrinkage=float(self.shrinkage),
+            self.similarity,
+            T,
+            self._x_count[a],
+            self._x_count[b],
+            min_support=int(self.min_support),
+            shrinkage=float(self.shrinkage),
         )
 
     # ------------------------------------------------------------- prediction
@@ -293,7 +375,10 @@ class _NeighbourhoodCF(RecommenderMixin):
             num, den, actual_k = self._sums_by_target_rows(x, y, kern)
         else:
             candidates = int(np.diff(self._Yval.indptr)[y].sum())
-            cost_by_y = candidates + (5000 + 3 * self._Yval.shape[0]) * np.unique(y).size
+            cost_by_y = (
+                candidates
+                + (5000 + 3 * self._Yval.shape[0]) * np.unique(y).size
+            )
             cost_by_target = candidates + np.unique(x).size * self._x_count.size
             if cost_by_y <= cost_by_target:
                 num, den, actual_k = self._sums_by_y(x, y)
@@ -301,8 +386,11 @@ class _NeighbourhoodCF(RecommenderMixin):
                 num, den, actual_k = self._sums_by_target_block(x, y)
         ok = (actual_k >= int(self.min_k)) & (den > 0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            est = np.where(ok, self._base(x, y) + num / np.where(den > 0, den, 1.0),
-                           self._fallback(x, y))
+            est = np.where(
+                ok,
+                self._base(x, y) + num / np.where(den > 0, den, 1.0),
+                self._fallback(x, y),
+            )
         if self.clip:
             np.clip(est, *self.rating_range_, out=est)
         if return_weight:
@@ -322,13 +410,24 @@ class _NeighbourhoodCF(RecommenderMixin):
         ranked on, so values that differ only by floating-point noise are ties.
         """
         n = self._x_count.size
-        counts, cols, sums = corated_rows(np.asarray(targets, dtype=np.int64),
-                                          *self._Xcsr, *self._Tcsr, n)
+        counts, cols, sums = corated_rows(
+            np.asarray(targets, dtype=np.int64), *self._Xcsr, *self._Tcsr, n
+        )
         rows = np.repeat(np.arange(len(targets)), counts)
-        T = {t: sums[j] for j, t in enumerate(_SUM_ORDER) if t in self._term_names}
-        sim = _from_corated_sums(self.similarity, T, self._x_count[targets][rows],
-                                 self._x_count[cols], min_support=int(self.min_support),
-                                 shrinkage=float(self.shrinkage), pairs=True)
+        T = {
+            t: sums[j]
+            for j, t in enumerate(_SUM_ORDER)
+            if t in self._term_names
+        }
+        sim = _from_corated_sums(
+            self.similarity,
+            T,
+            self._x_count[targets][rows],
+            self._x_count[cols],
+            min_support=int(self.min_support),
+            shrinkage=float(self.shrinkage),
+            pairs=True,
+        )
         rounded = np.round(sim, _TIE_DECIMALS)
         if not dense:
             return counts, cols, sim, rounded
@@ -351,10 +450,20 @@ class _NeighbourhoodCF(RecommenderMixin):
         n = self._x_count.size
         counts, cols, sums = corated_upper(*self._Xcsr, *self._Tcsr, n)
         rows = np.repeat(np.arange(n), counts)
-        T = {t: sums[j] for j, t in enumerate(_SUM_ORDER) if t in self._term_names}
-        sim = _from_corated_sums(self.similarity, T, self._x_count[rows], self._x_count[cols],
-                                 min_support=int(self.min_support),
-                                 shrinkage=float(self.shrinkage), pairs=True)
+        T = {
+            t: sums[j]
+            for j, t in enumerate(_SUM_ORDER)
+            if t in self._term_names
+        }
+        sim = _from_corated_sums(
+            self.similarity,
+            T,
+            self._x_count[rows],
+            self._x_count[cols],
+            min_support=int(self.min_support),
+            shrinkage=float(self.shrinkage),
+            pairs=True,
+        )
         S = np.zeros((n, n))
         S[rows, cols] = sim
         S[cols, rows] = sim
@@ -382,18 +491,37 @@ class _NeighbourhoodCF(RecommenderMixin):
             # every entity in one slab, half of them targets: all similarities
             # from the upper half of the co-rated sums, mirrored
             S, Sr = self._all_similarities(corated_upper)
-            a, d, c = pair_sums(S, Sr, x.astype(np.int64), x.astype(np.int64),
-                                y.astype(np.int64), indptr, nbr, val, int(self.k))
+            a, d, c = pair_sums(
+                S,
+                Sr,
+                x.astype(np.int64),
+                x.astype(np.int64),
+                y.astype(np.int64),
+                indptr,
+                nbr,
+                val,
+                int(self.k),
+            )
             return a, d, c.astype(np.intp)
         order = np.argsort(inv, kind="stable")
         inv_sorted = inv[order]
         for c0 in range(0, targets.size, slab):
             lo, hi = np.searchsorted(inv_sorted, [c0, c0 + slab])
             idx = order[lo:hi]
-            S, Sr = self._slab_similarities(targets[c0:c0 + slab], corated_rows)
-            a, d, c = pair_sums(S, Sr, (inv[idx] - c0).astype(np.int64),
-                                x[idx].astype(np.int64), y[idx].astype(np.int64),
-                                indptr, nbr, val, int(self.k))
+            S, Sr = self._slab_similarities(
+                targets[c0 : c0 + slab], corated_rows
+            )
+            a, d, c = pair_sums(
+                S,
+                Sr,
+                (inv[idx] - c0).astype(np.int64),
+                x[idx].astype(np.int64),
+                y[idx].astype(np.int64),
+                indptr,
+                nbr,
+                val,
+                int(self.k),
+            )
             num[idx], den[idx], actual_k[idx] = a, d, c
         return num, den, actual_k
 
@@ -441,11 +569,14 @@ class _NeighbourhoodCF(RecommenderMixin):
                 tx, idx = xs[s2:e2], order[s2:e2]
                 S = self._similarity_block(tx, nb, right)
                 S[tx[:, None] == nb[None, :]] = 0.0  # never one's own neighbour
-                # rank on similarities rounded to 12 decimals: values that differ
-                # only by floating-point noise count as ties (earliest rating wins)
+                # rank on similarities rounded to 12 decimals: values that
+                # differ
+                # only by floating-point noise count as ties (earliest rating
+                # wins)
                 M = self._top_k_mask(np.round(S, _TIE_DECIMALS))
                 W = np.where(M, S, 0.0)
-                num[idx] = np.einsum("ij,j->i", W, vals)  # no BLAS threads for a matvec
+                # no BLAS threads for a matvec
+                num[idx] = np.einsum("ij,j->i", W, vals)
                 den[idx] = W.sum(axis=1)
                 actual_k[idx] = M.sum(axis=1)
         return num, den, actual_k
@@ -467,7 +598,13 @@ class _NeighbourhoodCF(RecommenderMixin):
         cum = np.cumsum(lens)
         key_a = target_rank // int(self.block_size)
         key_b = (cum - lens) // int(self.max_candidates)
-        brk = np.flatnonzero(np.r_[True, (key_a[1:] != key_a[:-1]) | (key_b[1:] != key_b[:-1]), True])
+        brk = np.flatnonzero(
+            np.r_[
+                True,
+                (key_a[1:] != key_a[:-1]) | (key_b[1:] != key_b[:-1]),
+                True,
+            ]
+        )
         for s, e in zip(brk[:-1], brk[1:]):
             xc, yc, lc = xs[s:e], ys[s:e], lens[s:e]
             total = int(lc.sum())
@@ -483,13 +620,19 @@ class _NeighbourhoodCF(RecommenderMixin):
             c_pos = np.searchsorted(cols, nbr)
             sims = np.empty(total)
             # similarity rows in pieces of at most max_candidates entries
-            rows_per = max(1, int(self.max_candidates) // (cols.size * len(self._term_names)))
+            rows_per = max(
+                1,
+                int(self.max_candidates) // (cols.size * len(self._term_names)),
+            )
             right = self._right_operand(cols, targets)
             for t0 in range(0, targets.size, rows_per):
-                S = self._similarity_block(targets[t0:t0 + rows_per], cols, right)
+                S = self._similarity_block(
+                    targets[t0 : t0 + rows_per], cols, right
+                )
                 lo, hi = np.searchsorted(t_pos, [t0, t0 + rows_per])
                 sims[lo:hi] = S[t_pos[lo:hi] - t0, c_pos[lo:hi]]
-            keep = (np.round(sims, _TIE_DECIMALS) > 0) & (nbr != xc[seg])  # as the other schedules
+            # as the other schedules
+            keep = (np.round(sims, _TIE_DECIMALS) > 0) & (nbr != xc[seg])
             seg, flat, sims = seg[keep], flat[keep], sims[keep]
             if seg.size == 0:
                 continue
@@ -502,7 +645,9 @@ class _NeighbourhoodCF(RecommenderMixin):
             seg, flat, sims = seg[top], flat[top], sims[top]
             vals = Yv.data[flat]
             idx = order[s:e]
-            num_all[idx] = np.bincount(seg, weights=sims * vals, minlength=e - s)
+            num_all[idx] = np.bincount(
+                seg, weights=sims * vals, minlength=e - s
+            )
             den_all[idx] = np.bincount(seg, weights=sims, minlength=e - s)
             actual_k[idx] = np.bincount(seg, minlength=e - s)
         return num_all, den_all, actual_k
@@ -565,7 +710,9 @@ class _NeighbourhoodCF(RecommenderMixin):
         out = float(est[0]) if scalar else est
         if not return_details:
             return out
-        details = pd.DataFrame({"actual_k": ak, "was_impossible": ak < int(self.min_k)})
+        details = pd.DataFrame(
+            {"actual_k": ak, "was_impossible": ak < int(self.min_k)}
+        )
         return out, details
 
     def _score_items(self, user_index):
@@ -624,10 +771,23 @@ class _NeighbourhoodCF(RecommenderMixin):
         cnt = np.zeros((n_t, n_c), dtype=np.int64)
 
         def one_slab(t0):
-            tg = targets[t0:t0 + slab]
+            tg = targets[t0 : t0 + slab]
             sims = self._slab_similarities(tg, corated_rows, dense=False)
-            walk_sums(tg, *sims, eptr, ey, ev, yptr, ynbr, yval, yof, k,
-                      num[t0:t0 + slab], den[t0:t0 + slab], cnt[t0:t0 + slab])
+            walk_sums(
+                tg,
+                *sims,
+                eptr,
+                ey,
+                ev,
+                yptr,
+                ynbr,
+                yval,
+                yof,
+                k,
+                num[t0 : t0 + slab],
+                den[t0 : t0 + slab],
+                cnt[t0 : t0 + slab],
+            )
 
         _in_threads(one_slab, range(0, n_t, slab))
         if self._user_based:
@@ -643,8 +803,11 @@ class _NeighbourhoodCF(RecommenderMixin):
         if self.centering == "none":
             est = np.where(ok, num, self.global_mean_)
         else:
-            base = (self._x_mean[x] if self.centering == "mean"
-                    else self.global_mean_ + self._bx[x] + self._by[y])
+            base = (
+                self._x_mean[x]
+                if self.centering == "mean"
+                else self.global_mean_ + self._bx[x] + self._by[y]
+            )
             est = np.where(ok, num + base, base)
         if self.clip:
             np.clip(est, *self.rating_range_, out=est)
@@ -719,7 +882,9 @@ class UserKNN(_NeighbourhoodCF):
         r"""User-based collaborative filtering with the k most similar users.
 """
         + _DOC_PARAMS.format(
-            entities="users", others="items", shrinkage_default="0",
+            entities="users",
+            others="items",
+            shrinkage_default="0",
             shrinkage_note="``shrinkage=100`` gives better lists (see ``recommend_by``) "
             "and a slightly higher RMSE.",
             recommend_note="Measured on a validation split of *ml-latest-small* "
@@ -727,7 +892,8 @@ class UserKNN(_NeighbourhoodCF):
             "``random_split(ratings, 0.2, random_state=0)``'s training part), "
             "``UserKNN()``: precision@10 0.0007 and NDCG@10 0.0008 by rating, "
             "0.0688 and 0.0912 by similarity (0.0915 and 0.1233 with "
-            "``shrinkage=100``); chapter 5 shows the two lists side by side.")
+            "``shrinkage=100``); chapter 5 shows the two lists side by side.",
+        )
         + r"""
     Notes
     -----
@@ -837,11 +1003,15 @@ class ItemKNN(_NeighbourhoodCF):
         r"""Item-based collaborative filtering with the k most similar items.
 """
         + _DOC_PARAMS.format(
-            entities="items", others="users", shrinkage_default="100",
+            entities="items",
+            others="users",
+            shrinkage_default="100",
             shrinkage_note="The default is not Surprise's (0, which "
-            "``shrinkage=0`` restores): most item pairs of a long-tail catalogue "
+            "``shrinkage=0`` restores): most item pairs of a long-tail "
+            "catalogue "
             "share one or two raters, whose cosine is 1 or close to it, and "
-            "without shrinkage these pairs decide both the predictions of rarely "
+            "without shrinkage these pairs decide both the predictions of "
+            "rarely "
             "rated items and the lists.",
             recommend_note="Measured on a validation split of *ml-latest-small* "
             "(``random_split(train, 0.2, random_state=1)`` of "
@@ -849,8 +1019,10 @@ class ItemKNN(_NeighbourhoodCF):
             "``ItemKNN(shrinkage=0, recommend_by='rating')`` has precision@10 "
             "0.0005 and NDCG@10 0.0007 (its lists are items with one to three "
             "ratings, predicted 5), by similarity 0.0032 and 0.0044; the "
-            "defaults (``shrinkage=100``, by similarity) give 0.1034 and 0.1490, "
-            "and a lower RMSE too (0.9508 against 0.9608).")
+            "defaults (``shrinkage=100``, by similarity) give 0.1034 and "
+            "0.1490, "
+            "and a lower RMSE too (0.9508 against 0.9608).",
+        )
         + r"""
     Notes
     -----
@@ -960,7 +1132,15 @@ class ItemKNN(_NeighbourhoodCF):
         max_candidates=1_000_000,
     ):
         super().__init__(
-            k=k, similarity=similarity, min_support=min_support, shrinkage=shrinkage,
-            centering=centering, min_k=min_k, clip=clip, baseline_options=baseline_options,
-            recommend_by=recommend_by, block_size=block_size, max_candidates=max_candidates,
+            k=k,
+            similarity=similarity,
+            min_support=min_support,
+            shrinkage=shrinkage,
+            centering=centering,
+            min_k=min_k,
+            clip=clip,
+            baseline_options=baseline_options,
+            recommend_by=recommend_by,
+            block_size=block_size,
+            max_candidates=max_candidates,
         )

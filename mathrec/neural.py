@@ -232,9 +232,13 @@ class Dense:
 
     def __init__(self, n_in, n_out, *, rng, activation="relu", name="dense"):
         if activation not in ("relu", None):
-            raise ValueError(f"activation must be 'relu' or None; got {activation!r}")
+            raise ValueError(
+                f"activation must be 'relu' or None; got {activation!r}"
+            )
         limit = np.sqrt(6.0 / (n_in + n_out))
-        self.weight = Parameter(rng.uniform(-limit, limit, size=(n_in, n_out)), f"{name}.weight")
+        self.weight = Parameter(
+            rng.uniform(-limit, limit, size=(n_in, n_out)), f"{name}.weight"
+        )
         self.bias = Parameter(np.zeros(n_out), f"{name}.bias")
         self.activation = activation
         self._x = None
@@ -487,7 +491,9 @@ def sample_negatives(csr, users, n_negatives, rng, *, _keys=None):
     """
     n_items = csr.shape[1]
     indptr = csr.indptr.astype(np.int64)
-    keys = _unseen_keys(indptr, csr.indices, n_items) if _keys is None else _keys
+    keys = (
+        _unseen_keys(indptr, csr.indices, n_items) if _keys is None else _keys
+    )
     free = n_items - np.diff(indptr)
     u = np.repeat(np.asarray(users, dtype=np.int64), n_negatives)
     f = free[u]
@@ -525,11 +531,15 @@ class GMFNetwork:
     """
 
     def __init__(self, n_users, n_items, n_factors, *, rng, init_std=0.01):
-        self.user_embedding = Embedding(n_users, n_factors, rng=rng, std=init_std,
-                                        name="gmf.user_embedding")
-        self.item_embedding = Embedding(n_items, n_factors, rng=rng, std=init_std,
-                                        name="gmf.item_embedding")
-        self.output = Dense(n_factors, 1, rng=rng, activation=None, name="gmf.output")
+        self.user_embedding = Embedding(
+            n_users, n_factors, rng=rng, std=init_std, name="gmf.user_embedding"
+        )
+        self.item_embedding = Embedding(
+            n_items, n_factors, rng=rng, std=init_std, name="gmf.item_embedding"
+        )
+        self.output = Dense(
+            n_factors, 1, rng=rng, activation=None, name="gmf.output"
+        )
         self._p = self._q = None
 
     def features(self, users, items):
@@ -552,7 +562,9 @@ class GMFNetwork:
         self.backward_features(self.output.backward(grad_z[:, None]))
 
     def feature_parameters(self):
-        return self.user_embedding.parameters() + self.item_embedding.parameters()
+        return (
+            self.user_embedding.parameters() + self.item_embedding.parameters()
+        )
 
     def parameters(self):
         """Every trainable :class:`Parameter`."""
@@ -596,19 +608,30 @@ class MLPNetwork:
     def __init__(self, n_users, n_items, layers, *, rng, init_std=0.01):
         layers = tuple(int(w) for w in layers)
         d = layers[0] // 2
-        self.user_embedding = Embedding(n_users, d, rng=rng, std=init_std,
-                                        name="mlp.user_embedding")
-        self.item_embedding = Embedding(n_items, d, rng=rng, std=init_std,
-                                        name="mlp.item_embedding")
-        self.tower = [Dense(a, b, rng=rng, activation="relu", name=f"mlp.layer{l}")
-                      for l, (a, b) in enumerate(zip(layers[:-1], layers[1:]), start=1)]
-        self.output = Dense(layers[-1], 1, rng=rng, activation=None, name="mlp.output")
+        self.user_embedding = Embedding(
+            n_users, d, rng=rng, std=init_std, name="mlp.user_embedding"
+        )
+        self.item_embedding = Embedding(
+            n_items, d, rng=rng, std=init_std, name="mlp.item_embedding"
+        )
+        self.tower = [
+            Dense(a, b, rng=rng, activation="relu", name=f"mlp.layer{l}")
+            for l, (a, b) in enumerate(zip(layers[:-1], layers[1:]), start=1)
+        ]
+        self.output = Dense(
+            layers[-1], 1, rng=rng, activation=None, name="mlp.output"
+        )
         self._d = d
 
     def features(self, users, items):
         """$x_L$, the output of the last ReLU layer."""
-        x = np.concatenate((self.user_embedding.forward(users),
-                            self.item_embedding.forward(items)), axis=1)
+        x = np.concatenate(
+            (
+                self.user_embedding.forward(users),
+                self.item_embedding.forward(items),
+            ),
+            axis=1,
+        )
         for layer in self.tower:
             x = layer.forward(x)
         return x
@@ -617,8 +640,8 @@ class MLPNetwork:
         """Back-propagate $\\partial L / \\partial x_L$ through the tower into the embeddings."""
         for layer in reversed(self.tower):
             grad_x = layer.backward(grad_x)
-        self.user_embedding.backward(grad_x[:, :self._d])
-        self.item_embedding.backward(grad_x[:, self._d:])
+        self.user_embedding.backward(grad_x[:, : self._d])
+        self.item_embedding.backward(grad_x[:, self._d :])
 
     def forward(self, users, items):
         """Logits $z$, shape ``(len(users),)``."""
@@ -629,7 +652,9 @@ class MLPNetwork:
         self.backward_features(self.output.backward(grad_z[:, None]))
 
     def feature_parameters(self):
-        out = self.user_embedding.parameters() + self.item_embedding.parameters()
+        out = (
+            self.user_embedding.parameters() + self.item_embedding.parameters()
+        )
         for layer in self.tower:
             out += layer.parameters()
         return out
@@ -640,13 +665,22 @@ class MLPNetwork:
 
     def clear(self):
         """Forget the cached activations."""
-        for layer in [self.user_embedding, self.item_embedding, *self.tower, self.output]:
+        for layer in [
+            self.user_embedding,
+            self.item_embedding,
+            *self.tower,
+            self.output,
+        ]:
             layer.clear()
 
     def floats_per_example(self):
         """Activations a forward pass holds per example (embeddings, their concatenation,
         each layer's pre-activation and output, the logit)."""
-        return 4 * self._d + sum(2 * layer.weight.value.shape[1] for layer in self.tower) + 1
+        return (
+            4 * self._d
+            + sum(2 * layer.weight.value.shape[1] for layer in self.tower)
+            + 1
+        )
 
 
 class NeuMFNetwork:
@@ -675,11 +709,22 @@ class NeuMFNetwork:
     h^\text{MLP}]$ and bias $b = \alpha b^\text{GMF} + (1-\alpha) b^\text{MLP}$.
     """
 
-    def __init__(self, n_users, n_items, n_factors, layers, *, rng, init_std=0.01):
-        self.gmf = GMFNetwork(n_users, n_items, n_factors, rng=rng, init_std=init_std)
-        self.mlp = MLPNetwork(n_users, n_items, layers, rng=rng, init_std=init_std)
-        self.output = Dense(n_factors + int(layers[-1]), 1, rng=rng, activation=None,
-                            name="neumf.output")
+    def __init__(
+        self, n_users, n_items, n_factors, layers, *, rng, init_std=0.01
+    ):
+        self.gmf = GMFNetwork(
+            n_users, n_items, n_factors, rng=rng, init_std=init_std
+        )
+        self.mlp = MLPNetwork(
+            n_users, n_items, layers, rng=rng, init_std=init_std
+        )
+        self.output = Dense(
+            n_factors + int(layers[-1]),
+            1,
+            rng=rng,
+            activation=None,
+            name="neumf.output",
+        )
         self._k = n_factors
 
     def load_pretrained(self, gmf, mlp, alpha=0.5):
@@ -689,27 +734,38 @@ class NeuMFNetwork:
         self.gmf.clear()
         self.mlp.clear()
         self.output.weight.value[...] = np.concatenate(
-            (alpha * gmf.output.weight.value, (1.0 - alpha) * mlp.output.weight.value))
-        self.output.bias.value[...] = (alpha * gmf.output.bias.value
-                                       + (1.0 - alpha) * mlp.output.bias.value)
+            (
+                alpha * gmf.output.weight.value,
+                (1.0 - alpha) * mlp.output.weight.value,
+            )
+        )
+        self.output.bias.value[...] = (
+            alpha * gmf.output.bias.value
+            + (1.0 - alpha) * mlp.output.bias.value
+        )
         return self
 
     def forward(self, users, items):
         """Logits $z$, shape ``(len(users),)``."""
-        x = np.concatenate((self.gmf.features(users, items), self.mlp.features(users, items)),
-                           axis=1)
+        x = np.concatenate(
+            (self.gmf.features(users, items), self.mlp.features(users, items)),
+            axis=1,
+        )
         return self.output.forward(x)[:, 0]
 
     def backward(self, grad_z):
         """Store every parameter's gradient, given $\\partial L / \\partial z$."""
         g = self.output.backward(grad_z[:, None])
-        self.gmf.backward_features(g[:, :self._k])
-        self.mlp.backward_features(g[:, self._k:])
+        self.gmf.backward_features(g[:, : self._k])
+        self.mlp.backward_features(g[:, self._k :])
 
     def parameters(self):
         """Every trainable :class:`Parameter` (not the two parts' unused output layers)."""
-        return (self.gmf.feature_parameters() + self.mlp.feature_parameters()
-                + self.output.parameters())
+        return (
+            self.gmf.feature_parameters()
+            + self.mlp.feature_parameters()
+            + self.output.parameters()
+        )
 
     def clear(self):
         """Forget the cached activations."""
@@ -719,21 +775,37 @@ class NeuMFNetwork:
 
     def floats_per_example(self):
         """Activations a forward pass holds per example (both parts and their concatenation)."""
-        return (self.gmf.floats_per_example() + self.mlp.floats_per_example()
-                + self.output.weight.value.shape[0])
+        return (
+            self.gmf.floats_per_example()
+            + self.mlp.floats_per_example()
+            + self.output.weight.value.shape[0]
+        )
 
 
 # ================================================================ estimators
-def _check_float(value, name, *, low=0.0, high=None, strict_low=True, strict_high=False):
-    closed = {(False, False): "both", (False, True): "left",
-              (True, False): "right", (True, True): "neither"}[strict_low, strict_high]
+def _check_float(
+    value, name, *, low=0.0, high=None, strict_low=True, strict_high=False
+):
+    closed = {
+        (False, False): "both",
+        (False, True): "left",
+        (True, False): "right",
+        (True, True): "neither",
+    }[strict_low, strict_high]
     return check_real(value, name, low=low, high=high, closed=closed)
 
 
 def _check_layers(layers):
-    msg = ("layers must be a sequence of positive integers whose first entry (the width of "
-           "the concatenated user and item embeddings) is even; got ")
-    if isinstance(layers, (str, bytes)) or not hasattr(layers, "__len__") or len(layers) == 0:
+    msg = (
+        "layers must be a sequence of positive integers whose first entry (the "
+        "width of "
+        "the concatenated user and item embeddings) is even; got "
+    )
+    if (
+        isinstance(layers, (str, bytes))
+        or not hasattr(layers, "__len__")
+        or len(layers) == 0
+    ):
         raise ValueError(msg + repr(layers))
     for w in layers:
         if isinstance(w, bool) or not isinstance(w, numbers.Integral) or w < 1:
@@ -752,7 +824,9 @@ class _NeuralRecommender(RecommenderMixin):
     def _check_common(self):
         self._n_epochs = check_positive_int(self.n_epochs, "n_epochs")
         self._batch_size = check_positive_int(self.batch_size, "batch_size")
-        self._n_negatives = check_positive_int(self.n_negatives, "n_negatives", minimum=0)
+        self._n_negatives = check_positive_int(
+            self.n_negatives, "n_negatives", minimum=0
+        )
         self._lr = _check_float(self.lr, "lr")
         self._init_std = _check_float(self.init_std, "init_std")
         check_choice(self.optimizer, "optimizer", ("adam", "sgd"))
@@ -802,8 +876,11 @@ class _NeuralRecommender(RecommenderMixin):
         if not keep.any():
             raise ValueError(
                 f"no interaction is a positive example: every rating is below "
-                f"min_rating={self.min_rating!r}")
-        return inter.user_idx[keep].astype(np.int64), inter.item_idx[keep].astype(np.int64)
+                f"min_rating={self.min_rating!r}"
+            )
+        return inter.user_idx[keep].astype(np.int64), inter.item_idx[
+            keep
+        ].astype(np.int64)
 
     def _train(self, inter, rng, network=None):
         """Build (unless given) and train the network; sets ``network_`` and ``history_``."""
@@ -811,29 +888,50 @@ class _NeuralRecommender(RecommenderMixin):
             network = self._build(inter.n_users, inter.n_items, rng)
         pos_u, pos_i = self._positives(inter)
         csr = inter.to_csr()
-        keys = _unseen_keys(csr.indptr.astype(np.int64), csr.indices, inter.n_items)
+        keys = _unseen_keys(
+            csr.indptr.astype(np.int64), csr.indices, inter.n_items
+        )
         params = network.parameters()
-        opt = (Adam(params, lr=self._lr) if self.optimizer == "adam"
-               else SGD(params, lr=self._lr))
+        opt = (
+            Adam(params, lr=self._lr)
+            if self.optimizer == "adam"
+            else SGD(params, lr=self._lr)
+        )
         loss_layer = LogitBCE()
         rows = []
-        # overflow is detected (non-finite logits or weights) and reported as divergence
+        # overflow is detected (non-finite logits or weights) and reported as
+        # divergence
         with _one_blas_thread(), np.errstate(over="ignore", invalid="ignore"):
             for epoch in range(1, self._n_epochs + 1):
-                rows.append(self._epoch(network, opt, loss_layer, csr, keys, pos_u, pos_i,
-                                        rng, epoch))
+                rows.append(
+                    self._epoch(
+                        network,
+                        opt,
+                        loss_layer,
+                        csr,
+                        keys,
+                        pos_u,
+                        pos_i,
+                        rng,
+                        epoch,
+                    )
+                )
         network.clear()
         loss_layer.clear()
         self.network_ = network
         self.history_ = pd.DataFrame(rows, columns=["iteration", "objective"])
         return network
 
-    def _epoch(self, network, opt, loss_layer, csr, keys, pos_u, pos_i, rng, epoch):
+    def _epoch(
+        self, network, opt, loss_layer, csr, keys, pos_u, pos_i, rng, epoch
+    ):
         """One pass: draw negatives, shuffle, one optimiser step per mini-batch."""
         name = type(self).__name__
         bs = self._batch_size
         start = time.perf_counter()
-        neg_u, neg_i = sample_negatives(csr, pos_u, self._n_negatives, rng, _keys=keys)
+        neg_u, neg_i = sample_negatives(
+            csr, pos_u, self._n_negatives, rng, _keys=keys
+        )
         users = np.concatenate((pos_u, neg_u))
         items = np.concatenate((pos_i, neg_i))
         labels = np.concatenate((np.ones(pos_u.size), np.zeros(neg_u.size)))
@@ -841,7 +939,7 @@ class _NeuralRecommender(RecommenderMixin):
         users, items, labels = users[order], items[order], labels[order]
         total = 0.0
         for a in range(0, users.size, bs):
-            u, i, y = users[a:a + bs], items[a:a + bs], labels[a:a + bs]
+            u, i, y = users[a : a + bs], items[a : a + bs], labels[a : a + bs]
             z = network.forward(u, i)
             if not np.isfinite(z).all():
                 self._diverged(name, epoch)
@@ -853,15 +951,21 @@ class _NeuralRecommender(RecommenderMixin):
             self._diverged(name, epoch)
         mean = total / users.size
         if self.verbose:
-            print(f"{name} epoch {epoch:3d}/{self._n_epochs}  loss {mean:.4f}  "
-                  f"({time.perf_counter() - start:.1f} s)", flush=True)
+            print(
+                f"{name} epoch {epoch:3d}/{self._n_epochs}  loss {mean:.4f}  "
+                f"({time.perf_counter() - start:.1f} s)",
+                flush=True,
+            )
         return epoch, mean
 
     def _diverged(self, name, epoch):
         raise DivergenceError(
-            f"{name} diverged in epoch {epoch}: the logits or the weights are no longer "
-            f"finite (lr={self.lr!r}, optimizer={self.optimizer!r}). Advice: lower lr "
-            f"(Adam's usual range is 1e-4 to 1e-2), or use optimizer='adam'.")
+            f"{name} diverged in epoch {epoch}: the logits or the weights are "
+            f"no longer "
+            f"finite (lr={self.lr!r}, optimizer={self.optimizer!r}). Advice: "
+            f"lower lr "
+            f"(Adam's usual range is 1e-4 to 1e-2), or use optimizer='adam'."
+        )
 
     # -------------------------------------------------------------- predict
     def _logits(self, users, items):
@@ -870,7 +974,9 @@ class _NeuralRecommender(RecommenderMixin):
         out = np.empty(len(users))
         step = max(1, _CHUNK_FLOATS // net.floats_per_example())
         for a in range(0, len(users), step):
-            out[a:a + step] = net.forward(users[a:a + step], items[a:a + step])
+            out[a : a + step] = net.forward(
+                users[a : a + step], items[a : a + step]
+            )
         net.clear()
         return out
 
@@ -909,13 +1015,19 @@ class _NeuralRecommender(RecommenderMixin):
         users = np.asarray(user_indices, dtype=np.intp)
         n_items = self.interactions_.n_items
         out = np.empty((users.size, n_items))
-        step = max(1, _CHUNK_FLOATS // (self.network_.floats_per_example() * max(n_items, 1)))
+        step = max(
+            1,
+            _CHUNK_FLOATS
+            // (self.network_.floats_per_example() * max(n_items, 1)),
+        )
         all_items = np.arange(n_items)
         for a in range(0, users.size, step):
-            block = users[a:a + step]
+            block = users[a : a + step]
             uu = np.repeat(block, n_items)
             ii = np.tile(all_items, block.size)
-            out[a:a + block.size] = self._logits(uu, ii).reshape(block.size, n_items)
+            out[a : a + block.size] = self._logits(uu, ii).reshape(
+                block.size, n_items
+            )
         return out
 
     def _score_items(self, user_index):
@@ -955,15 +1067,20 @@ _COMMON_ATTRIBUTES = r"""
 
 
 class GMF(_NeuralRecommender):
-    __doc__ = r"""Generalized matrix factorisation (He et al. 2017), trained on implicit feedback.
+    __doc__ = (
+        r"""Generalized matrix factorisation (He et al. 2017), trained on implicit feedback.
 
     Parameters
     ----------
     n_factors : int, default 8
-        Embedding size $k$ (the paper's "predictive factors").""" + _COMMON_PARAMS + r"""
+        Embedding size $k$ (the paper's "predictive factors")."""
+        + _COMMON_PARAMS
+        + r"""
 
     Attributes
-    ----------""" + _COMMON_ATTRIBUTES + r"""
+    ----------"""
+        + _COMMON_ATTRIBUTES
+        + r"""
 
     Notes
     -----
@@ -1004,10 +1121,22 @@ class GMF(_NeuralRecommender):
     >>> 0 < model.predict(4, "b") < 1
     True
     """
+    )
 
-    def __init__(self, n_factors=8, *, n_epochs=20, batch_size=256, lr=0.001, optimizer="adam",
-                 n_negatives=4, init_std=0.01, min_rating=None, random_state=None,
-                 verbose=False):
+    def __init__(
+        self,
+        n_factors=8,
+        *,
+        n_epochs=20,
+        batch_size=256,
+        lr=0.001,
+        optimizer="adam",
+        n_negatives=4,
+        init_std=0.01,
+        min_rating=None,
+        random_state=None,
+        verbose=False,
+    ):
         self.n_factors = n_factors
         self.n_epochs = n_epochs
         self.batch_size = batch_size
@@ -1024,21 +1153,28 @@ class GMF(_NeuralRecommender):
         self._k = check_positive_int(self.n_factors, "n_factors")
 
     def _build(self, n_users, n_items, rng):
-        return GMFNetwork(n_users, n_items, self._k, rng=rng, init_std=self._init_std)
+        return GMFNetwork(
+            n_users, n_items, self._k, rng=rng, init_std=self._init_std
+        )
 
 
 class MLP(_NeuralRecommender):
-    __doc__ = r"""A multi-layer perceptron over user and item embeddings (He et al. 2017).
+    __doc__ = (
+        r"""A multi-layer perceptron over user and item embeddings (He et al. 2017).
 
     Parameters
     ----------
     layers : sequence of int, default (64, 32, 16)
         ``layers[0]``: width of the concatenated embeddings (user and item
         embeddings of ``layers[0] // 2`` each); the rest: widths of the ReLU
-        layers (the convention of He et al.'s code).""" + _COMMON_PARAMS + r"""
+        layers (the convention of He et al.'s code)."""
+        + _COMMON_PARAMS
+        + r"""
 
     Attributes
-    ----------""" + _COMMON_ATTRIBUTES + r"""
+    ----------"""
+        + _COMMON_ATTRIBUTES
+        + r"""
 
     Notes
     -----
@@ -1073,10 +1209,22 @@ class MLP(_NeuralRecommender):
     >>> model.history_.columns.tolist(), model.history_.shape
     (['iteration', 'objective'], (3, 2))
     """
+    )
 
-    def __init__(self, layers=(64, 32, 16), *, n_epochs=20, batch_size=256, lr=0.001,
-                 optimizer="adam", n_negatives=4, init_std=0.01, min_rating=None,
-                 random_state=None, verbose=False):
+    def __init__(
+        self,
+        layers=(64, 32, 16),
+        *,
+        n_epochs=20,
+        batch_size=256,
+        lr=0.001,
+        optimizer="adam",
+        n_negatives=4,
+        init_std=0.01,
+        min_rating=None,
+        random_state=None,
+        verbose=False,
+    ):
         self.layers = layers
         self.n_epochs = n_epochs
         self.batch_size = batch_size
@@ -1093,11 +1241,14 @@ class MLP(_NeuralRecommender):
         self._layers = _check_layers(self.layers)
 
     def _build(self, n_users, n_items, rng):
-        return MLPNetwork(n_users, n_items, self._layers, rng=rng, init_std=self._init_std)
+        return MLPNetwork(
+            n_users, n_items, self._layers, rng=rng, init_std=self._init_std
+        )
 
 
 class NeuMF(_NeuralRecommender):
-    __doc__ = r"""Neural matrix factorisation: GMF and MLP fused under one output layer (He et al. 2017).
+    __doc__ = (
+        r"""Neural matrix factorisation: GMF and MLP fused under one output layer (He et al. 2017).
 
     Parameters
     ----------
@@ -1109,10 +1260,14 @@ class NeuMF(_NeuralRecommender):
         First fit a :class:`GMF` and an :class:`MLP` with the same settings,
         then start NeuMF from their weights (the paper's pre-training).
     alpha : float in [0, 1], default 0.5
-        With ``pretrain``: the weight of the GMF part in the output layer.""" + _COMMON_PARAMS + r"""
+        With ``pretrain``: the weight of the GMF part in the output layer."""
+        + _COMMON_PARAMS
+        + r"""
 
     Attributes
-    ----------""" + _COMMON_ATTRIBUTES + r"""
+    ----------"""
+        + _COMMON_ATTRIBUTES
+        + r"""
     gmf_, mlp_ : GMF and MLP
         With ``pretrain=True``: the fitted models NeuMF started from.
 
@@ -1152,10 +1307,25 @@ class NeuMF(_NeuralRecommender):
     >>> model.gmf_.history_.shape, model.history_.shape
     ((2, 2), (2, 2))
     """
+    )
 
-    def __init__(self, n_factors=8, layers=(64, 32, 16), *, pretrain=False, alpha=0.5,
-                 n_epochs=20, batch_size=256, lr=0.001, optimizer="adam", n_negatives=4,
-                 init_std=0.01, min_rating=None, random_state=None, verbose=False):
+    def __init__(
+        self,
+        n_factors=8,
+        layers=(64, 32, 16),
+        *,
+        pretrain=False,
+        alpha=0.5,
+        n_epochs=20,
+        batch_size=256,
+        lr=0.001,
+        optimizer="adam",
+        n_negatives=4,
+        init_std=0.01,
+        min_rating=None,
+        random_state=None,
+        verbose=False,
+    ):
         self.n_factors = n_factors
         self.layers = layers
         self.pretrain = pretrain
@@ -1175,11 +1345,19 @@ class NeuMF(_NeuralRecommender):
         self._k = check_positive_int(self.n_factors, "n_factors")
         self._layers = _check_layers(self.layers)
         check_bool(self.pretrain, "pretrain")
-        self._alpha = _check_float(self.alpha, "alpha", low=0.0, high=1.0, strict_low=False)
+        self._alpha = _check_float(
+            self.alpha, "alpha", low=0.0, high=1.0, strict_low=False
+        )
 
     def _build(self, n_users, n_items, rng):
-        return NeuMFNetwork(n_users, n_items, self._k, self._layers, rng=rng,
-                            init_std=self._init_std)
+        return NeuMFNetwork(
+            n_users,
+            n_items,
+            self._k,
+            self._layers,
+            rng=rng,
+            init_std=self._init_std,
+        )
 
     def fit(self, ratings):
         self._check_params()
@@ -1189,13 +1367,24 @@ class NeuMF(_NeuralRecommender):
             self.__dict__.pop(name, None)
         network = None
         if self.pretrain:
-            shared = {k: getattr(self, k) for k in (
-                "n_epochs", "batch_size", "lr", "optimizer", "n_negatives", "init_std",
-                "min_rating", "verbose")}
+            shared = {
+                k: getattr(self, k)
+                for k in (
+                    "n_epochs",
+                    "batch_size",
+                    "lr",
+                    "optimizer",
+                    "n_negatives",
+                    "init_std",
+                    "min_rating",
+                    "verbose",
+                )
+            }
             gmf = GMF(self.n_factors, random_state=rng, **shared).fit(inter)
             mlp = MLP(self.layers, random_state=rng, **shared).fit(inter)
-            network = self._build(inter.n_users, inter.n_items, rng).load_pretrained(
-                gmf.network_, mlp.network_, self._alpha)
+            network = self._build(
+                inter.n_users, inter.n_items, rng
+            ).load_pretrained(gmf.network_, mlp.network_, self._alpha)
             self.gmf_, self.mlp_ = gmf, mlp
         self._train(inter, rng, network)
         self.interactions_ = inter

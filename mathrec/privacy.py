@@ -123,8 +123,10 @@ def laplace_mechanism(values, sensitivity, epsilon, *, random_state=None):
         out = x + _rng(random_state).laplace(0.0, b, size=x.shape)
     if not np.isfinite(out).all():
         raise ValueError(
-            f"the noise scale b = sensitivity / epsilon = {b:.3g} is too large: the noisy values "
-            f"overflow float64 (epsilon={epsilon!r}, sensitivity={sensitivity!r}); raise epsilon"
+            f"the noise scale b = sensitivity / epsilon = {b:.3g} is too "
+            f"large: the noisy values "
+            f"overflow float64 (epsilon={epsilon!r}, "
+            f"sensitivity={sensitivity!r}); raise epsilon"
         )
     return out
 
@@ -133,12 +135,20 @@ def _catalogue_index(inter, catalogue):
     """Public catalogue as an Index, and the catalogue position of each data item."""
     if catalogue is None:
         raise TypeError(
-            "catalogue is required: pass the public list of item ids to release "
+            "catalogue is required: pass the public list of item ids to "
+            "release "
             "(e.g. load_movielens_items()['item']); releasing only the items "
-            "present in the data would reveal which items were rated")
+            "present in the data would reveal which items were rated"
+        )
     if isinstance(catalogue, (str, bytes)) or not np.iterable(catalogue):
-        raise TypeError(f"catalogue must be a sequence of item ids, got {type(catalogue).__name__}")
-    cat = pd.Index(catalogue if hasattr(catalogue, "__len__") else list(catalogue), name="item")
+        raise TypeError(
+            f"catalogue must be a sequence of item ids, got "
+            f"{type(catalogue).__name__}"
+        )
+    cat = pd.Index(
+        catalogue if hasattr(catalogue, "__len__") else list(catalogue),
+        name="item",
+    )
     if len(cat) == 0:
         raise ValueError("catalogue is empty")
     if not cat.is_unique:
@@ -147,8 +157,10 @@ def _catalogue_index(inter, catalogue):
     pos = cat.get_indexer(inter.items)
     if (pos < 0).any():
         missing = inter.items[pos < 0].tolist()
-        raise ValueError(f"{len(missing)} item(s) of the ratings are not in the catalogue, "
-                         f"e.g. {missing[:5]}")
+        raise ValueError(
+            f"{len(missing)} item(s) of the ratings are not in the catalogue, "
+            f"e.g. {missing[:5]}"
+        )
     return cat, pos
 
 
@@ -216,7 +228,7 @@ def private_item_counts(ratings, epsilon, *, catalogue, random_state=None):
     >>> private_item_counts(df, epsilon=1.0, catalogue=["a", "b", "c"],
     ...                     random_state=0).round(3).to_dict()
     {'a': 2.32, 'b': 0.383, 'c': -2.502}
-        """
+    """
     epsilon = _check_epsilon(epsilon)
     inter = as_interactions(ratings)
     cat, pos = _catalogue_index(inter, catalogue)
@@ -225,7 +237,9 @@ def private_item_counts(ratings, epsilon, *, catalogue, random_state=None):
     return pd.Series(noisy, index=cat, name="count")
 
 
-def private_item_means(ratings, epsilon, *, catalogue, lower=0.5, upper=5.0, random_state=None):
+def private_item_means(
+    ratings, epsilon, *, catalogue, lower=0.5, upper=5.0, random_state=None
+):
     r"""Item mean ratings released with the Laplace mechanism, from clipped ratings.
 
     Parameters
@@ -301,7 +315,9 @@ def private_item_means(ratings, epsilon, *, catalogue, lower=0.5, upper=5.0, ran
     check_real(lower, "lower")
     check_real(upper, "upper")
     if not lower < upper:
-        raise ValueError(f"lower must be < upper, got lower={lower!r}, upper={upper!r}")
+        raise ValueError(
+            f"lower must be < upper, got lower={lower!r}, upper={upper!r}"
+        )
     inter = as_interactions(ratings)
     cat, pos = _catalogue_index(inter, catalogue)
     rng = _rng(random_state)
@@ -310,12 +326,16 @@ def private_item_means(ratings, epsilon, *, catalogue, lower=0.5, upper=5.0, ran
     r = np.clip(inter.ratings, lower, upper)
     n = np.bincount(idx, minlength=len(cat)).astype(float)
     sums = np.bincount(idx, weights=r - c, minlength=len(cat))
-    noisy_sums = laplace_mechanism(sums, (upper - lower) / 2.0, epsilon / 2.0, random_state=rng)
+    noisy_sums = laplace_mechanism(
+        sums, (upper - lower) / 2.0, epsilon / 2.0, random_state=rng
+    )
     noisy_n = laplace_mechanism(n, 1.0, epsilon / 2.0, random_state=rng)
     mean = np.clip(c + noisy_sums / np.maximum(noisy_n, 1.0), lower, upper)
     raw = np.bincount(idx, weights=inter.ratings, minlength=len(cat))
     true_mean = np.divide(raw, n, out=np.full(len(cat), np.nan), where=n > 0)
-    return pd.DataFrame({"mean": mean, "count": noisy_n, "true_mean": true_mean}, index=cat)
+    return pd.DataFrame(
+        {"mean": mean, "count": noisy_n, "true_mean": true_mean}, index=cat
+    )
 
 
 def rr_probability(epsilon):
@@ -384,7 +404,8 @@ def randomized_response(x, epsilon, *, random_state=None):
     return np.where(keep, a, ~a)
 
 
-#: Smallest 2p - 1 for which rr_estimate's variance factor 1/(2p - 1)^2 fits in float64.
+# : Smallest 2p - 1 for which rr_estimate's variance factor 1/(2p - 1)^2 fits in
+# float64.
 _MIN_RR_GAP = 1e-150
 
 
@@ -445,9 +466,12 @@ def rr_estimate(reports, epsilon, axis=None):
     gap = float(np.tanh(epsilon / 2.0))
     if gap < _MIN_RR_GAP:
         raise ValueError(
-            f"epsilon must be >= about {2 * _MIN_RR_GAP:.0e} for rr_estimate; got {epsilon!r}: "
-            f"2p - 1 = tanh(epsilon/2) = {gap:.3g}, so the estimate's variance factor "
-            "1/(2p - 1)^2 exceeds float64's range (the reports carry no usable signal)"
+            f"epsilon must be >= about {2 * _MIN_RR_GAP:.0e} for rr_estimate; "
+            f"got {epsilon!r}: "
+            f"2p - 1 = tanh(epsilon/2) = {gap:.3g}, so the estimate's variance "
+            f"factor "
+            "1/(2p - 1)^2 exceeds float64's range (the reports carry no usable "
+            "signal)"
         )
     y = np.asarray(reports)
     if y.size == 0:

@@ -57,7 +57,9 @@ def _uniform_ints(rng, n, high):
     return np.minimum((rng.random(n) * high).astype(np.int64), high - 1)
 
 
-def _sample_triples(rng, pos_users, pos_items, keys, n_items, n_samples, sampling="uniform"):
+def _sample_triples(
+    rng, pos_users, pos_items, keys, n_items, n_samples, sampling="uniform"
+):
     r"""``n_samples`` triples $(u, i, j)$, $(u, i)$ uniform over the positives.
 
     ``sampling="uniform"``: $j$ uniform over the items that are not positives
@@ -208,9 +210,19 @@ class BPR(_FactorModel):
     True
     """
 
-    def __init__(self, n_factors=64, n_epochs=100, learning_rate=0.05, regularization=0.01, *,
-                 item_bias=True, sampling="uniform", min_rating=None, init_std_dev=0.1,
-                 random_state=None):
+    def __init__(
+        self,
+        n_factors=64,
+        n_epochs=100,
+        learning_rate=0.05,
+        regularization=0.01,
+        *,
+        item_bias=True,
+        sampling="uniform",
+        min_rating=None,
+        init_std_dev=0.1,
+        random_state=None,
+    ):
         self.n_factors = n_factors
         self.n_epochs = n_epochs
         self.learning_rate = learning_rate
@@ -265,14 +277,21 @@ class BPR(_FactorModel):
             if pu_s.size == 0:
                 rows.append((epoch, np.nan))
                 continue
-            users, pos, neg = _sample_triples(rng, pu_s, pi_s, keys, n_i, pu_s.size,
-                                              self.sampling)
+            users, pos, neg = _sample_triples(
+                rng, pu_s, pi_s, keys, n_i, pu_s.size, self.sampling
+            )
             total = epoch_fn(users, pos, neg, P, Q, b, lr, reg, use_bias)
-            _check_diverged("BPR", epoch, total, (P, Q, b),
-                            f"learning_rate={lr!r} is too large for regularization={reg!r} "
-                            "(each step multiplies a parameter by 1 - learning_rate * "
-                            "regularization, which must stay in (0, 1)): lower learning_rate "
-                            "(the default is 0.05)")
+            _check_diverged(
+                "BPR",
+                epoch,
+                total,
+                (P, Q, b),
+                f"learning_rate={lr!r} is too large for regularization={reg!r} "
+                "(each step multiplies a parameter by 1 - learning_rate * "
+                "regularization, which must stay in (0, 1)): lower "
+                "learning_rate "
+                "(the default is 0.05)",
+            )
             rows.append((epoch, total / max(users.size, 1)))
         P[counts == 0] = 0.0
         self.user_factors_ = P
@@ -286,7 +305,10 @@ class BPR(_FactorModel):
 
     def _score_block(self, user_indices):
         """Scores of all items for a block of users: ``P[block] @ Q.T + b``."""
-        return self.user_factors_[np.asarray(user_indices)] @ self.item_factors_.T + self.item_bias_
+        return (
+            self.user_factors_[np.asarray(user_indices)] @ self.item_factors_.T
+            + self.item_bias_
+        )
 
     def predict(self, users, items):
         r"""Ranking scores $x_{ui} = p_u^\top q_i + b_i$ for (user, item) pairs.
@@ -309,7 +331,10 @@ class BPR(_FactorModel):
             for an id unseen in training.
         """
         u, i, scalar = self._pair_indices(users, items, "raise")
-        out = rowwise_dot(self.user_factors_, self.item_factors_, u, i) + self.item_bias_[i]
+        out = (
+            rowwise_dot(self.user_factors_, self.item_factors_, u, i)
+            + self.item_bias_[i]
+        )
         return float(out[0]) if scalar else out
 
 
@@ -409,8 +434,14 @@ class EASE(RecommenderMixin):
     ['b', 'c']
     """
 
-    def __init__(self, regularization=500.0, *, binary=True, min_rating=None,
-                 max_memory=2**30):
+    def __init__(
+        self,
+        regularization=500.0,
+        *,
+        binary=True,
+        min_rating=None,
+        max_memory=2**30,
+    ):
         self.regularization = regularization
         self.binary = binary
         self.min_rating = min_rating
@@ -424,11 +455,14 @@ class EASE(RecommenderMixin):
         need = 8 * n_items**2
         if need > budget:
             raise ValueError(
-                f"EASE needs a dense item-item matrix of n_items**2 * 8 = {n_items}**2 * 8 = "
+                f"EASE needs a dense item-item matrix of n_items**2 * 8 = "
+                f"{n_items}**2 * 8 = "
                 f"{_format_bytes(need)}, more than max_memory={budget!r} "
                 f"({_format_bytes(int(budget))}). Keep "
-                "fewer items (those with the most interactions), use a factor model "
-                "(BPR, ImplicitALS), or raise max_memory if the machine has the memory"
+                "fewer items (those with the most interactions), use a factor "
+                "model "
+                "(BPR, ImplicitALS), or raise max_memory if the machine has "
+                "the memory"
             )
 
     def fit(self, ratings):
@@ -441,26 +475,36 @@ class EASE(RecommenderMixin):
         """
         lam = _check_float(self.regularization, "regularization", strict=True)
         if not isinstance(self.binary, (bool, np.bool_)):
-            raise TypeError(f"binary must be True or False; got {self.binary!r}")
+            raise TypeError(
+                f"binary must be True or False; got {self.binary!r}"
+            )
         min_rating = _check_min_rating(self.min_rating)
         inter = as_interactions(ratings)
         n = inter.n_items
         self._check_memory(n)
         keep = _positives(inter, min_rating)
-        values = np.ones(int(keep.sum())) if self.binary else inter.ratings[keep].astype(float)
-        X = sp.csr_matrix((values, (inter.user_idx[keep], inter.item_idx[keep])),
-                          shape=inter.shape)
+        values = (
+            np.ones(int(keep.sum()))
+            if self.binary
+            else inter.ratings[keep].astype(float)
+        )
+        X = sp.csr_matrix(
+            (values, (inter.user_idx[keep], inter.item_idx[keep])),
+            shape=inter.shape,
+        )
         Xc = X.tocsc()
         XT = X.T.tocsr()
         # G = X^T X, dense, built in column blocks so that X is never dense
         G = np.empty((n, n))
-        # a block of X (n_users x step) and its product (n_items x step) fit the chunk
+        # a block of X (n_users x step) and its product (n_items x step) fit the
+        # chunk
         step = max(1, CHUNK_FLOATS // max(1, inter.n_users, n))
         for a in range(0, n, step):
             c = min(a + step, n)
             G[:, a:c] = XT @ Xc[:, a:c].toarray()
         G[np.diag_indices(n)] += lam
-        # G is symmetric, so G.T is the same matrix in Fortran order: inverted in place
+        # G is symmetric, so G.T is the same matrix in Fortran order: inverted
+        # in place
         P = scipy.linalg.inv(G.T, overwrite_a=True, check_finite=False).T
         del G
         d = P.diagonal().copy()
@@ -504,6 +548,9 @@ class EASE(RecommenderMixin):
         u, i, scalar = self._pair_indices(users, items)
         rows = self._X_[u]
         pair = np.repeat(np.arange(len(u)), np.diff(rows.indptr))
-        out = np.bincount(pair, rows.data * self.weights_[rows.indices, i[pair]],
-                          minlength=len(u)).astype(float)
+        out = np.bincount(
+            pair,
+            rows.data * self.weights_[rows.indices, i[pair]],
+            minlength=len(u),
+        ).astype(float)
         return float(out[0]) if scalar else out

@@ -23,7 +23,12 @@ import math
 import numpy as np
 import scipy.sparse as sp
 
-from mathrec._validation import check_array, check_choice, check_positive_int, check_real
+from mathrec._validation import (
+    check_array,
+    check_choice,
+    check_positive_int,
+    check_real,
+)
 
 __all__ = [
     "adjusted_cosine",
@@ -78,7 +83,9 @@ def _measure(name, needs, values="raw"):
 def _cosine_of_sums(T):
     with np.errstate(divide="ignore", invalid="ignore"):
         den = T["sqa"] * T["sqb"]
-        out = np.where(den > 0, T["prods"] / np.sqrt(np.where(den > 0, den, 1.0)), 0.0)
+        out = np.where(
+            den > 0, T["prods"] / np.sqrt(np.where(den > 0, den, 1.0)), 0.0
+        )
     return np.clip(out, -1.0, 1.0, out=out)
 
 
@@ -130,7 +137,11 @@ def _sim_msd(T, ca, cb):
     """1 / (1 + mean squared difference over the co-rated entries)."""
     n = T["n"]
     with np.errstate(divide="ignore", invalid="ignore"):
-        msd = np.where(n > 0, (T["sqa"] + T["sqb"] - 2.0 * T["prods"]) / np.where(n > 0, n, 1.0), 0.0)
+        msd = np.where(
+            n > 0,
+            (T["sqa"] + T["sqb"] - 2.0 * T["prods"]) / np.where(n > 0, n, 1.0),
+            0.0,
+        )
     return np.where(n > 0, 1.0 / (1.0 + np.maximum(msd, 0.0)), 0.0)
 
 
@@ -150,8 +161,9 @@ def _corated_sum_names(kind, min_support, shrinkage):
     return needs
 
 
-def _from_corated_sums(kind, T, counts_a, counts_b, *, min_support=1, shrinkage=0.0,
-                       pairs=False):
+def _from_corated_sums(
+    kind, T, counts_a, counts_b, *, min_support=1, shrinkage=0.0, pairs=False
+):
     """Turn the co-rated sums of a block of pairs into their similarities.
 
     The one implementation of every co-rated measure: :func:`similarity_matrix`
@@ -212,7 +224,8 @@ def _corated_values(X, kind, baseline=None):
 def _corated_factors(V):
     """The three factors of the co-rated sums: values, indicator, squares (CSR)."""
     B = V.copy()
-    B.data = np.ones_like(B.data)  # the indicator keeps explicit zeros as "rated"
+    # the indicator keeps explicit zeros as "rated"
+    B.data = np.ones_like(B.data)
     V2 = V.copy()
     V2.data = V.data**2
     return {"V": V, "B": B, "V2": V2}
@@ -223,7 +236,9 @@ def _corated_factors(V):
 # ----------------------------------------------------------------------------
 def _as_vector(x, name):
     """Return ``x`` as a finite, non-empty 1-D float array or raise ValueError."""
-    return check_array(x, name, ndim=1, purpose="a similarity needs at least one entry")
+    return check_array(
+        x, name, ndim=1, purpose="a similarity needs at least one entry"
+    )
 
 
 def _pair(a, b, names=("a", "b")):
@@ -513,7 +528,8 @@ def adjusted_cosine(a, b, means):
     m = _as_vector(means, "means")
     if m.shape != a.shape:
         raise ValueError(
-            f"means must have the same length as a and b, got {m.size} and {a.size}"
+            f"means must have the same length as a and b, got {m.size} and "
+            f"{a.size}"
         )
     return _cos_of(a - m, b - m)
 
@@ -532,7 +548,8 @@ def _as_rating_matrix(R):
             if np.unique(lin).size != coo.nnz:
                 raise ValueError(
                     "R stores the same (row, column) entry more than once; "
-                    "a user can rate an item only once (sum or drop the duplicates first)"
+                    "a user can rate an item only once (sum or drop the "
+                    "duplicates first)"
                 )
         X = sp.csr_matrix(coo, dtype=float)
         X.sort_indices()
@@ -540,20 +557,29 @@ def _as_rating_matrix(R):
         try:
             arr = np.asarray(R, dtype=float)
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"R must be a 2-D array or scipy.sparse matrix, got {R!r}") from exc
+            raise ValueError(
+                f"R must be a 2-D array or scipy.sparse matrix, got {R!r}"
+            ) from exc
         if arr.ndim != 2:
-            raise ValueError(f"R must be 2-D, got an array of shape {arr.shape}")
+            raise ValueError(
+                f"R must be 2-D, got an array of shape {arr.shape}"
+            )
         if not np.all(np.isfinite(arr)):
             raise ValueError(
-                "R contains NaN or infinity; in a dense R a missing rating is 0 "
-                "(or pass a scipy.sparse matrix whose stored entries are the ratings)"
+                "R contains NaN or infinity; in a dense R a missing rating is "
+                "0 "
+                "(or pass a scipy.sparse matrix whose stored entries are the "
+                "ratings)"
             )
         X = sp.csr_matrix(arr)  # zeros are not stored: they mean "not rated"
     if X.shape[0] == 0 or X.shape[1] == 0:
         raise ValueError(f"R is empty (shape {X.shape})")
     if not np.all(np.isfinite(X.data)):
         bad = X.data[~np.isfinite(X.data)][0]
-        raise ValueError(f"R contains a non-finite rating ({bad!r}); remove or impute it first")
+        raise ValueError(
+            f"R contains a non-finite rating ({bad!r}); remove or impute it "
+            f"first"
+        )
     return X
 
 
@@ -589,7 +615,9 @@ def _safe_magnitude(X, kind):
     absdata = np.abs(X.data)
     if kind in _ROW_SCALE_FREE:
         top = np.zeros(X.shape[0])
-        np.maximum.at(top, np.repeat(np.arange(X.shape[0]), np.diff(X.indptr)), absdata)
+        np.maximum.at(
+            top, np.repeat(np.arange(X.shape[0]), np.diff(X.indptr)), absdata
+        )
         exp = np.frexp(top)[1]  # 0 for an all-zero row
         X = X.copy()
         X.data = np.ldexp(X.data, -np.repeat(exp, np.diff(X.indptr)))
@@ -602,8 +630,10 @@ def _safe_magnitude(X, kind):
     limit = math.sqrt(np.finfo(np.float64).max / (16.0 * max(X.shape[1], 1)))
     if top > limit:
         raise ValueError(
-            f"R holds values as large as {top:g}, beyond {limit:.3g}, where the sums of "
-            f"squares of kind={kind!r} overflow float64; rescale R (this kind depends on "
+            f"R holds values as large as {top:g}, beyond {limit:.3g}, where "
+            f"the sums of "
+            f"squares of kind={kind!r} overflow float64; rescale R (this kind "
+            f"depends on "
             f"the scale of the ratings)"
         )
     return X
@@ -613,10 +643,13 @@ def _check_baseline(baseline, X):
     """``(mu, b_users, b_items)`` for pearson_baseline: given, or fitted on ``X`` (users x items)."""
     n_users, n_items = X.shape
     if baseline is None:
-        from mathrec.baselines import _fit_biases  # the baseline of BaselineOnly, its defaults
+        # the baseline of BaselineOnly, its defaults
+        from mathrec.baselines import _fit_biases
 
         coo = X.tocoo()
-        return _fit_biases(coo.row, coo.col, coo.data, n_users, n_items, 15.0, 10.0, 10)
+        return _fit_biases(
+            coo.row, coo.col, coo.data, n_users, n_items, 15.0, 10.0, 10
+        )
     try:
         mu, b_users, b_items = baseline
         mu = float(mu)
@@ -624,14 +657,19 @@ def _check_baseline(baseline, X):
         b_items = np.asarray(b_items, dtype=float)
     except (TypeError, ValueError) as exc:
         raise ValueError(
-            "baseline must be a tuple (mu, b_users, b_items) of a number and two arrays"
+            "baseline must be a tuple (mu, b_users, b_items) of a number and "
+            "two arrays"
         ) from exc
     if b_users.shape != (n_users,) or b_items.shape != (n_items,):
         raise ValueError(
             f"baseline biases must have shapes ({n_users},) and ({n_items},), "
             f"got {b_users.shape} and {b_items.shape}"
         )
-    if not (np.isfinite(mu) and np.isfinite(b_users).all() and np.isfinite(b_items).all()):
+    if not (
+        np.isfinite(mu)
+        and np.isfinite(b_users).all()
+        and np.isfinite(b_items).all()
+    ):
         raise ValueError("baseline contains NaN or infinity")
     return mu, b_users, b_items
 
@@ -836,20 +874,36 @@ def similarity_matrix(
         XT = X.T.tocsc()
         for start in range(0, n, step):
             rows = slice(start, min(n, start + step))
-            block = _divide((X[rows] @ XT).toarray(), norms[rows, None] * norms[None, :])
+            block = _divide(
+                (X[rows] @ XT).toarray(), norms[rows, None] * norms[None, :]
+            )
             S[rows] = np.clip(block, -1.0, 1.0, out=block)
         return S
 
     if kind == "pearson_baseline":
-        baseline = (mu, b_users, b_items) if axis == "users" else (mu, b_items, b_users)
+        baseline = (
+            (mu, b_users, b_items)
+            if axis == "users"
+            else (mu, b_items, b_users)
+        )
     F = _corated_factors(_corated_values(X, kind, baseline))
     counts = np.diff(X.indptr).astype(float)  # |I_u|
     names = _corated_sum_names(kind, min_support, shrinkage)
     right = {f: F[f].T.tocsc() for f in {_SUM_FACTORS[t][1] for t in names}}
     for start in range(0, n, step):
         rows = slice(start, min(n, start + step))
-        T = {t: (F[_SUM_FACTORS[t][0]][rows] @ right[_SUM_FACTORS[t][1]]).toarray()
-             for t in names}
-        S[rows] = _from_corated_sums(kind, T, counts[rows], counts,
-                                     min_support=min_support, shrinkage=shrinkage)
+        T = {
+            t: (
+                F[_SUM_FACTORS[t][0]][rows] @ right[_SUM_FACTORS[t][1]]
+            ).toarray()
+            for t in names
+        }
+        S[rows] = _from_corated_sums(
+            kind,
+            T,
+            counts[rows],
+            counts,
+            min_support=min_support,
+            shrinkage=shrinkage,
+        )
     return S

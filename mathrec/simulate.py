@@ -20,9 +20,15 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from mathrec._validation import check_positive_int, check_real, check_unique_columns
+from mathrec._validation import (
+    check_positive_int,
+    check_real,
+    check_unique_columns,
+)
 from mathrec.metrics import catalogue_coverage
-from mathrec.metrics import gini  # re-exported: the feedback loop measures exposure with it
+
+# re-exported: the feedback loop measures exposure with it
+from mathrec.metrics import gini
 
 __all__ = [
     "SimulationResult",
@@ -38,13 +44,16 @@ def _whole_ids(ratings, column):
     col = ratings[column]
     if pd.api.types.is_integer_dtype(col.dtype) and not pd.isna(col).any():
         return col.to_numpy(np.int64)
-    num = pd.to_numeric(col, errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    num = pd.to_numeric(col, errors="coerce").to_numpy(
+        np.float64, na_value=np.nan
+    )
     bad = ~np.isfinite(num)
     bad[~bad] = num[~bad] != np.round(num[~bad])
     if bad.any():
         rows = col.index[bad].tolist()[:10]
         raise ValueError(
-            f"ratings[{column!r}] must hold integer ids (0, 1, 2, ...); rows {rows} hold "
+            f"ratings[{column!r}] must hold integer ids (0, 1, 2, ...); rows "
+            f"{rows} hold "
             f"{col[bad].tolist()[:10]}"
         )
     return num.astype(np.int64)
@@ -77,7 +86,8 @@ def coverage(items, n_items: int) -> float:
     return catalogue_coverage([np.unique(a)], n_items)
 
 
-# --------------------------------------------------------------------------- recommenders
+# ---------------------------------------------------------------------------
+# recommenders
 def _popularity(X, users, rng):
     counts = np.diff(X.tocsc().indptr).astype(np.float64)
     return np.broadcast_to(counts, (len(users), X.shape[1]))
@@ -109,7 +119,8 @@ def _random(X, users, rng):
 
 
 #: Recommenders available to :func:`simulate_feedback_loop`: name -> scorer
-#: ``f(X, users, rng) -> scores`` of shape ``(len(users), n_items)``, where ``X``
+# : ``f(X, users, rng) -> scores`` of shape ``(len(users), n_items)``, where
+# ``X``
 #: is the CSR matrix of the ratings collected so far.
 RECOMMENDERS = {
     "popularity": _popularity,
@@ -127,13 +138,16 @@ def _top_n(scores, seen_rows, n, rng):
     scores[rows, cols] = -np.inf
     n = min(n, scores.shape[1])
     top = np.argpartition(-scores, n - 1, axis=1)[:, :n]
-    order = np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1, kind="stable")
+    order = np.argsort(
+        -np.take_along_axis(scores, top, axis=1), axis=1, kind="stable"
+    )
     top = np.take_along_axis(top, order, axis=1)
     valid = np.isfinite(np.take_along_axis(scores, top, axis=1))
     return top, valid
 
 
-# --------------------------------------------------------------------------- the loop
+# ---------------------------------------------------------------------------
+# the loop
 @dataclass
 class SimulationResult:
     """What :func:`simulate_feedback_loop` measured.
@@ -250,30 +264,51 @@ def simulate_feedback_loop(
     >>> len(res.history)
     4
     """
-    if not isinstance(ratings, pd.DataFrame) or not {"user", "item", "rating"} <= set(ratings.columns):
-        raise ValueError("ratings must be a DataFrame with columns user, item, rating")
+    if not isinstance(ratings, pd.DataFrame) or not {
+        "user",
+        "item",
+        "rating",
+    } <= set(ratings.columns):
+        raise ValueError(
+            "ratings must be a DataFrame with columns user, item, rating"
+        )
     check_unique_columns(ratings, ["user", "item", "rating"], "ratings")
     if callable(recommender):
         score = recommender
     elif recommender in RECOMMENDERS:
         score = RECOMMENDERS[recommender]
     else:
-        raise ValueError(f"recommender must be one of {sorted(RECOMMENDERS)} or a callable; got {recommender!r}")
+        raise ValueError(
+            f"recommender must be one of {sorted(RECOMMENDERS)} or a callable; "
+            f"got {recommender!r}"
+        )
     n_rounds = check_positive_int(n_rounds, "n_rounds")
     n_recs = check_positive_int(n_recs, "n_recs")
     exploration = check_real(exploration, "exploration", low=0, high=1)
     click_threshold = check_real(click_threshold, "click_threshold")
-    click_temperature = check_real(click_temperature, "click_temperature", low=0, closed="neither")
+    click_temperature = check_real(
+        click_temperature, "click_temperature", low=0, closed="neither"
+    )
     m, n = truth.n_users, truth.n_items
     u0 = _whole_ids(ratings, "user")
     i0 = _whole_ids(ratings, "item")
-    if len(u0) and (u0.min() < 0 or u0.max() >= m or i0.min() < 0 or i0.max() >= n):
-        raise ValueError(f"user ids must lie in [0, {m}) and item ids in [0, {n}), as in truth")
+    if len(u0) and (
+        u0.min() < 0 or u0.max() >= m or i0.min() < 0 or i0.max() >= n
+    ):
+        raise ValueError(
+            f"user ids must lie in [0, {m}) and item ids in [0, {n}), as in "
+            f"truth"
+        )
     if users_per_round is None:
         users_per_round = m
-    users_per_round = check_positive_int(users_per_round, "users_per_round", maximum=m)
-    rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) \
+    users_per_round = check_positive_int(
+        users_per_round, "users_per_round", maximum=m
+    )
+    rng = (
+        np.random.default_rng(random_state)
+        if not isinstance(random_state, np.random.Generator)
         else random_state
+    )
     lo, hi = truth.rating_scale
     step = truth.rating_step
 
@@ -283,10 +318,24 @@ def simulate_feedback_loop(
     exposure = np.zeros((n_rounds + 1, n), dtype=np.int64)
     ever = np.zeros(n, dtype=bool)
     counts0 = np.bincount(i0, minlength=n)
-    rows = [dict(round=0, exposure_gini=np.nan, coverage=np.nan, cumulative_coverage=np.nan,
-                 data_gini=gini(counts0), n_ratings=len(u0), click_rate=np.nan, mean_true_rating=np.nan)]
+    rows = [
+        dict(
+            round=0,
+            exposure_gini=np.nan,
+            coverage=np.nan,
+            cumulative_coverage=np.nan,
+            data_gini=gini(counts0),
+            n_ratings=len(u0),
+            click_rate=np.nan,
+            mean_true_rating=np.nan,
+        )
+    ]
     for t in range(1, n_rounds + 1):
-        u_all, i_all, r_all = np.concatenate(us), np.concatenate(its), np.concatenate(rs)
+        u_all, i_all, r_all = (
+            np.concatenate(us),
+            np.concatenate(its),
+            np.concatenate(rs),
+        )
         X = sp.csr_matrix((r_all, (u_all, i_all)), shape=(m, n))
         visitors = np.sort(rng.choice(m, users_per_round, replace=False))
         seen = X[visitors]
@@ -295,7 +344,8 @@ def simulate_feedback_loop(
         if exploration > 0:
             explore = (rng.random(top.shape) < exploration) & valid
             if explore.any():
-                # a random unseen item not already in the list, per exploring slot
+                # a random unseen item not already in the list, per exploring
+                # slot
                 noise = rng.random((len(visitors), n))
                 noise[seen.nonzero()] = -np.inf
                 np.put_along_axis(noise, top, -np.inf, axis=1)
@@ -303,16 +353,28 @@ def simulate_feedback_loop(
                 alt = np.argsort(-noise, axis=1)[:, :k]
                 alt_ok = np.isfinite(np.take_along_axis(noise, alt, axis=1))
                 slot_rank = np.cumsum(explore, axis=1) - 1
-                use = explore & np.take_along_axis(alt_ok, np.clip(slot_rank, 0, k - 1), axis=1)
-                top = np.where(use, np.take_along_axis(alt, np.clip(slot_rank, 0, k - 1), axis=1), top)
+                use = explore & np.take_along_axis(
+                    alt_ok, np.clip(slot_rank, 0, k - 1), axis=1
+                )
+                top = np.where(
+                    use,
+                    np.take_along_axis(
+                        alt, np.clip(slot_rank, 0, k - 1), axis=1
+                    ),
+                    top,
+                )
         uu = np.repeat(visitors, top.shape[1])[valid.ravel()]
         ii = top.ravel()[valid.ravel()]
         exposure[t] = np.bincount(ii, minlength=n)
         ever[ii] = True
         r_true = truth.true_ratings(uu, ii)
-        p_click = 1.0 / (1.0 + np.exp(-(r_true - click_threshold) / click_temperature))
+        p_click = 1.0 / (
+            1.0 + np.exp(-(r_true - click_threshold) / click_temperature)
+        )
         click = rng.random(len(uu)) < p_click
-        r_obs = r_true[click] + truth.noise * rng.standard_normal(int(click.sum()))
+        r_obs = r_true[click] + truth.noise * rng.standard_normal(
+            int(click.sum())
+        )
         r_obs = np.clip(lo + np.round((r_obs - lo) / step) * step, lo, hi)
         us.append(uu[click])
         its.append(ii[click])
@@ -320,19 +382,27 @@ def simulate_feedback_loop(
         rounds.append(np.full(int(click.sum()), t, dtype=np.int64))
         n_total = sum(len(a) for a in us)
         counts = np.bincount(np.concatenate(its), minlength=n)
-        rows.append(dict(
-            round=t,
-            exposure_gini=gini(exposure[t]),
-            coverage=coverage(ii, n),
-            cumulative_coverage=float(ever.mean()),
-            data_gini=gini(counts),
-            n_ratings=n_total,
-            click_rate=float(click.mean()) if len(click) else np.nan,
-            mean_true_rating=float(r_true.mean()) if len(r_true) else np.nan,
-        ))
+        rows.append(
+            dict(
+                round=t,
+                exposure_gini=gini(exposure[t]),
+                coverage=coverage(ii, n),
+                cumulative_coverage=float(ever.mean()),
+                data_gini=gini(counts),
+                n_ratings=n_total,
+                click_rate=float(click.mean()) if len(click) else np.nan,
+                mean_true_rating=float(r_true.mean())
+                if len(r_true)
+                else np.nan,
+            )
+        )
     history = pd.DataFrame(rows)
-    final = pd.DataFrame({
-        "user": np.concatenate(us), "item": np.concatenate(its),
-        "rating": np.concatenate(rs), "round": np.concatenate(rounds),
-    })
+    final = pd.DataFrame(
+        {
+            "user": np.concatenate(us),
+            "item": np.concatenate(its),
+            "rating": np.concatenate(rs),
+            "round": np.concatenate(rounds),
+        }
+    )
     return SimulationResult(history=history, ratings=final, exposure=exposure)

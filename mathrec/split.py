@@ -72,7 +72,9 @@ class Split:
         The policy used.
     """
 
-    def __init__(self, train, test, cold_users, cold_items, n_cold_rows, n_dropped, cold):
+    def __init__(
+        self, train, test, cold_users, cold_items, n_cold_rows, n_dropped, cold
+    ):
         self.train = train
         self.test = test
         self.cold_users = cold_users
@@ -94,41 +96,58 @@ class Split:
     def __repr__(self):
         return (
             f"Split(n_train={len(self.train)}, n_test={len(self.test)}, "
-            f"cold_users={len(self.cold_users)}, cold_items={len(self.cold_items)}, "
-            f"n_cold_rows={self.n_cold_rows}, n_dropped={self.n_dropped}, cold={self.cold!r})"
+            f"cold_users={len(self.cold_users)}, "
+            f"cold_items={len(self.cold_items)}, "
+            f"n_cold_rows={self.n_cold_rows}, n_dropped={self.n_dropped}, "
+            f"cold={self.cold!r})"
         )
 
 
-# --------------------------------------------------------------------------- helpers
+# ---------------------------------------------------------------------------
+# helpers
 def _as_frame(ratings, user, item, timestamp=None):
     """Validate the input once; return (frame, was_interactions)."""
     if isinstance(ratings, Interactions):
         df = ratings.to_frame()
         if timestamp is not None and "timestamp" not in df:
-            raise ValueError("this split needs timestamps, but the Interactions have none")
+            raise ValueError(
+                "this split needs timestamps, but the Interactions have none"
+            )
         return df, True
     if not isinstance(ratings, pd.DataFrame):
         raise TypeError(
-            f"ratings must be a pandas DataFrame or mathrec.data.Interactions; got {type(ratings).__name__}"
+            f"ratings must be a pandas DataFrame or mathrec.data.Interactions; "
+            f"got {type(ratings).__name__}"
         )
     needed = [c for c in (user, item, timestamp) if c is not None]
     missing = [c for c in needed if c not in ratings.columns]
     if missing:
-        raise ValueError(f"missing column(s) {missing}; the frame has columns {list(ratings.columns)}")
+        raise ValueError(
+            f"missing column(s) {missing}; the frame has columns "
+            f"{list(ratings.columns)}"
+        )
     check_unique_columns(ratings, needed, "ratings")
     if len(ratings) == 0:
         raise ValueError("ratings is empty: there is nothing to split")
     if not ratings.index.is_unique:
-        raise ValueError("the index of ratings has repeated labels; call reset_index(drop=True) first")
+        raise ValueError(
+            "the index of ratings has repeated labels; call "
+            "reset_index(drop=True) first"
+        )
     for c in needed:
         bad = pd.isna(ratings[c]).to_numpy()
         if bad.any():
-            raise ValueError(f"column {c!r} has missing values at rows {ratings.index[bad][:10].tolist()}")
+            raise ValueError(
+                f"column {c!r} has missing values at rows "
+                f"{ratings.index[bad][:10].tolist()}"
+            )
     dup = ratings.duplicated([user, item], keep=False).to_numpy()
     if dup.any():
         raise ValueError(
-            f"{int(dup.sum())} rows repeat a (user, item) pair (rows {ratings.index[dup][:10].tolist()}); "
-            "a split could put copies of one pair on both sides. Resolve them first, e.g. with "
+            f"{int(dup.sum())} rows repeat a (user, item) pair (rows "
+            f"{ratings.index[dup][:10].tolist()}); "
+            "a split could put copies of one pair on both sides. Resolve them "
+            "first, e.g. with "
             "Interactions.from_frame(..., duplicates='last')"
         )
     return ratings, False
@@ -143,7 +162,11 @@ def _check_fraction(name, value):
 
 
 def _rng(random_state):
-    return random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
+    return (
+        random_state
+        if isinstance(random_state, np.random.Generator)
+        else np.random.default_rng(random_state)
+    )
 
 
 def _finish(df, test_mask, user, item, cold, was_interactions):
@@ -161,8 +184,10 @@ def _finish(df, test_mask, user, item, cold, was_interactions):
     if cold_rows.any():
         if cold == "raise":
             raise ValueError(
-                f"{int(cold_rows.sum())} test rows have a user or item absent from train "
-                f"(cold users {cold_users[:10].tolist()}, cold items {cold_items[:10].tolist()}); "
+                f"{int(cold_rows.sum())} test rows have a user or item absent "
+                f"from train "
+                f"(cold users {cold_users[:10].tolist()}, cold items "
+                f"{cold_items[:10].tolist()}); "
                 "pass cold='drop' or cold='keep'"
             )
         if cold == "drop":
@@ -170,19 +195,46 @@ def _finish(df, test_mask, user, item, cold, was_interactions):
             n_dropped = int(cold_rows.sum())
     if was_interactions:
         train = Interactions.from_frame(train)
-        test = Interactions.from_frame(test) if len(test) else _empty_interactions(test, user, item)
-    return Split(train, test, cold_users, cold_items, int(cold_rows.sum()), n_dropped, cold)
+        test = (
+            Interactions.from_frame(test)
+            if len(test)
+            else _empty_interactions(test, user, item)
+        )
+    return Split(
+        train,
+        test,
+        cold_users,
+        cold_items,
+        int(cold_rows.sum()),
+        n_dropped,
+        cold,
+    )
 
 
 def _empty_interactions(frame, user, item):
     """An :class:`Interactions` with no rating (every test row was cold and dropped)."""
     ts = np.empty(0, dtype=np.int64) if "timestamp" in frame else None
-    return Interactions(frame[user].to_numpy()[:0], frame[item].to_numpy()[:0],
-                        np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0), ts)
+    return Interactions(
+        frame[user].to_numpy()[:0],
+        frame[item].to_numpy()[:0],
+        np.empty(0, np.intp),
+        np.empty(0, np.intp),
+        np.empty(0),
+        ts,
+    )
 
 
-# --------------------------------------------------------------------------- splits
-def random_split(ratings, test_size=0.2, *, random_state=None, cold="drop", user="user", item="item"):
+# ---------------------------------------------------------------------------
+# splits
+def random_split(
+    ratings,
+    test_size=0.2,
+    *,
+    random_state=None,
+    cold="drop",
+    user="user",
+    item="item",
+):
     """Hold out a uniformly random fraction of the rows.
 
     Parameters
@@ -228,8 +280,16 @@ def random_split(ratings, test_size=0.2, *, random_state=None, cold="drop", user
     return _finish(df, mask, user, item, cold, was)
 
 
-def per_user_split(ratings, test_size=0.2, *, min_train=1, random_state=None, cold="drop",
-                   user="user", item="item"):
+def per_user_split(
+    ratings,
+    test_size=0.2,
+    *,
+    min_train=1,
+    random_state=None,
+    cold="drop",
+    user="user",
+    item="item",
+):
     """Hold out a random part of each user's ratings; each user keeps ``min_train`` in train.
 
     Parameters
@@ -271,9 +331,14 @@ def per_user_split(ratings, test_size=0.2, *, min_train=1, random_state=None, co
     """
     df, was = _as_frame(ratings, user, item)
     _check_cold(cold)
-    if isinstance(test_size, (int, np.integer)) and not isinstance(test_size, bool):
+    if isinstance(test_size, (int, np.integer)) and not isinstance(
+        test_size, bool
+    ):
         if test_size < 1:
-            raise ValueError(f"test_size must be a fraction in (0, 1) or an int >= 1, got {test_size!r}")
+            raise ValueError(
+                f"test_size must be a fraction in (0, 1) or an int >= 1, got "
+                f"{test_size!r}"
+            )
         per_user = None
         count = int(test_size)
     else:
@@ -283,9 +348,14 @@ def per_user_split(ratings, test_size=0.2, *, min_train=1, random_state=None, co
     n = len(df)
     codes = pd.factorize(df[user])[0]
     n_u = np.bincount(codes)
-    want = np.floor(per_user * n_u).astype(np.int64) if per_user is not None else np.full(len(n_u), count)
+    want = (
+        np.floor(per_user * n_u).astype(np.int64)
+        if per_user is not None
+        else np.full(len(n_u), count)
+    )
     n_test_u = np.clip(np.minimum(want, n_u - min_train), 0, None)
-    # a random rank of each row within its user: shuffle, then stable-sort by user
+    # a random rank of each row within its user: shuffle, then stable-sort by
+    # user
     order = rng.permutation(n)
     order = order[np.argsort(codes[order], kind="stable")]
     starts = np.concatenate([[0], np.cumsum(n_u)[:-1]])
@@ -295,7 +365,15 @@ def per_user_split(ratings, test_size=0.2, *, min_train=1, random_state=None, co
     return _finish(df, mask, user, item, cold, was)
 
 
-def leave_last_out(ratings, n=1, *, cold="drop", user="user", item="item", timestamp="timestamp"):
+def leave_last_out(
+    ratings,
+    n=1,
+    *,
+    cold="drop",
+    user="user",
+    item="item",
+    timestamp="timestamp",
+):
     """Hold out each user's ``n`` latest ratings (by timestamp).
 
     Parameters
@@ -346,12 +424,23 @@ def _times(col, name):
             col = col.dt.tz_convert("UTC").dt.tz_localize(None)
         return col.to_numpy().astype("datetime64[ns]").astype(np.int64)
     if not pd.api.types.is_numeric_dtype(col):
-        raise ValueError(f"column {name!r} must hold numbers or datetimes; got dtype {col.dtype}")
+        raise ValueError(
+            f"column {name!r} must hold numbers or datetimes; got dtype "
+            f"{col.dtype}"
+        )
     return col.to_numpy()
 
 
-def temporal_split(ratings, test_size=0.2, *, cutoff=None, cold="drop", user="user", item="item",
-                   timestamp="timestamp"):
+def temporal_split(
+    ratings,
+    test_size=0.2,
+    *,
+    cutoff=None,
+    cold="drop",
+    user="user",
+    item="item",
+    timestamp="timestamp",
+):
     """Cut all ratings at one moment: earlier ones train, the rest test.
 
     Parameters
@@ -395,7 +484,8 @@ def temporal_split(ratings, test_size=0.2, *, cutoff=None, cold="drop", user="us
         ok = np.flatnonzero(at_or_after <= test_size * len(t))
         if len(ok) == 0:
             raise ValueError(
-                f"no cut leaves at most {test_size:.0%} of rows in test: the latest time alone has "
+                f"no cut leaves at most {test_size:.0%} of rows in test: the "
+                f"latest time alone has "
                 f"{at_or_after[-1]} of {len(t)} rows"
             )
         cut = uniq[ok[0]]
@@ -405,29 +495,49 @@ def temporal_split(ratings, test_size=0.2, *, cutoff=None, cold="drop", user="us
                 c = pd.Timestamp(cutoff)
             except (TypeError, ValueError) as exc:
                 raise ValueError(
-                    f"cutoff must be a date or time, like the timestamps in column {timestamp!r}; "
+                    f"cutoff must be a date or time, like the timestamps in "
+                    f"column {timestamp!r}; "
                     f"got {cutoff!r}"
                 ) from exc
             if c is pd.NaT:
-                raise ValueError(f"cutoff must be a date or time; got {cutoff!r}")
+                raise ValueError(
+                    f"cutoff must be a date or time; got {cutoff!r}"
+                )
             if c.tz is not None:
                 c = c.tz_convert("UTC").tz_localize(None)
             cut = np.datetime64(c, "ns").astype(np.int64)
         else:
-            if isinstance(cutoff, (str, bytes, pd.Timestamp, np.datetime64)) or hasattr(cutoff, "isoformat"):
+            if isinstance(
+                cutoff, (str, bytes, pd.Timestamp, np.datetime64)
+            ) or hasattr(cutoff, "isoformat"):
                 raise TypeError(
-                    f"cutoff must be a number, like the timestamps in column {timestamp!r} "
-                    f"(dtype {df[timestamp].dtype}); got {cutoff!r}. For timestamps in seconds "
-                    f"since 1970, pass pd.Timestamp({str(cutoff)!r}).timestamp()"
+                    f"cutoff must be a number, like the timestamps in column "
+                    f"{timestamp!r} "
+                    f"(dtype {df[timestamp].dtype}); got {cutoff!r}. For "
+                    f"timestamps in seconds "
+                    f"since 1970, pass "
+                    f"pd.Timestamp({str(cutoff)!r}).timestamp()"
                 )
             cut = check_real(cutoff, "cutoff")
     mask = t >= cut
     if mask.all() or not mask.any():
-        raise ValueError(f"cutoff {cutoff!r} puts {'all' if mask.all() else 'no'} rows in test")
+        raise ValueError(
+            f"cutoff {cutoff!r} puts {'all' if mask.all() else 'no'} rows in "
+            f"test"
+        )
     return _finish(df, mask, user, item, cold, was)
 
 
-def kfold(ratings, n_splits=5, *, random_state=None, shuffle=True, cold="drop", user="user", item="item"):
+def kfold(
+    ratings,
+    n_splits=5,
+    *,
+    random_state=None,
+    shuffle=True,
+    cold="drop",
+    user="user",
+    item="item",
+):
     """K-fold cross-validation over rows: each row is in exactly one test fold.
 
     Parameters
@@ -462,4 +572,6 @@ def kfold(ratings, n_splits=5, *, random_state=None, shuffle=True, cold="drop", 
     order = _rng(random_state).permutation(n) if shuffle else np.arange(n)
     fold = np.empty(n, dtype=np.int64)
     fold[order] = np.arange(n) * n_splits // n
-    return (_finish(df, fold == k, user, item, cold, was) for k in range(n_splits))
+    return (
+        _finish(df, fold == k, user, item, cold, was) for k in range(n_splits)
+    )

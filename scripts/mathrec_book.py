@@ -47,6 +47,11 @@
    each Chinese run, so any Chinese word of up to that length is found where
    it occurs. (Sphinx's own ``zh`` search needs jieba, which the book does
    not depend on; without it, it indexes no Chinese at all.)
+11. show library source as code: a ``literalinclude`` of a Python object
+   (``:pyobject:``) leaves out the docstrings of that object and of the
+   functions and classes inside it (``strip_docstrings``). The docstrings are
+   rendered on the API pages; in a chapter, the prose around the listing
+   explains the code, and raw numpydoc markup would only take room.
 """
 
 from __future__ import annotations
@@ -378,9 +383,67 @@ def _glossary_letters(app, doctree) -> None:
         glossary_letters(doctree)
 
 
+def strip_docstrings(lines: list[str]) -> list[str]:
+    """The source lines of a Python object without its docstrings.
+
+    ``lines`` is one function or class as ``literalinclude``'s ``:pyobject:``
+    cuts it out of a module (indented as in the module, newlines kept). Every
+    docstring of the object and of the functions and classes nested in it is
+    removed with the blank lines that follow it; a body that held only a
+    docstring keeps ``...`` so the listing stays valid Python. Lines that are
+    not Python are returned unchanged.
+    """
+    import ast
+    import textwrap
+
+    text = "".join(lines)
+    try:
+        tree = ast.parse(textwrap.dedent(text))
+    except SyntaxError:
+        return lines
+    drop: set[int] = set()
+    keep_ellipsis: dict[int, str] = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        first = node.body[0]
+        if not (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)):
+            continue
+        drop.update(range(first.lineno - 1, first.end_lineno))
+        end = first.end_lineno
+        while len(node.body) > 1 and end < len(lines) and not lines[end].strip():
+            drop.add(end)
+            end += 1
+        if len(node.body) == 1:
+            indent = lines[first.lineno - 1][: len(lines[first.lineno - 1])
+                                              - len(lines[first.lineno - 1].lstrip())]
+            keep_ellipsis[first.lineno - 1] = indent + "...\n"
+    return [keep_ellipsis.get(i, line) for i, line in enumerate(lines)
+            if i not in drop or i in keep_ellipsis]
+
+
+def _code_only_reader():
+    """``literalinclude``'s reader with ``strip_docstrings`` after ``:pyobject:``."""
+    from sphinx.directives.code import LiteralIncludeReader
+
+    class CodeOnlyReader(LiteralIncludeReader):
+        def pyobject_filter(self, lines, location=None):
+            lines = super().pyobject_filter(lines, location=location)
+            if self.options.get("pyobject") and str(self.filename).endswith(".py"):
+                lines = strip_docstrings(lines)
+            return lines
+
+    return CodeOnlyReader
+
+
 def setup(app):
     import pybtex.plugin
+    import sphinx.directives.code
     import sphinx.search
+
+    # LiteralInclude.run builds its reader from this module-level name
+    sphinx.directives.code.LiteralIncludeReader = _code_only_reader()
 
     # before Sphinx's toc collector (priority 500) reads the page's sections
     app.connect("doctree-read", _glossary_letters, priority=400)
