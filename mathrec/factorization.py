@@ -42,7 +42,7 @@ from ._base import (
 )
 from ._kernels import CHUNK_FLOATS, cg_half_step, rowwise_dot, sgd_kernels
 from ._validation import check_choice, check_real
-from .data import as_interactions
+from .data import MAX_ABS_RATING, as_interactions
 from .linalg import truncated_svd
 
 __all__ = ["PureSVD", "BiasedMF", "ALS", "ImplicitALS",
@@ -499,10 +499,12 @@ class BiasedMF(_FactorModel):
         for epoch in range(1, n_epochs + 1):
             if self.shuffle:
                 order = rng.permutation(len(r)).astype(np.int64)
-            sgd(u, i, r, order, mu, bu, bi, P, Q,
-                rates["lr_bu"], rates["lr_bi"], rates["lr_pu"], rates["lr_qi"],
-                rates["reg_bu"], rates["reg_bi"], rates["reg_pu"], rates["reg_qi"], biased)
-            train_sse = sse(u, i, r, mu, bu, bi, P, Q)
+            # an overflow is reported once, by _check_diverged, not as NumPy warnings
+            with np.errstate(over="ignore", invalid="ignore"):
+                sgd(u, i, r, order, mu, bu, bi, P, Q,
+                    rates["lr_bu"], rates["lr_bi"], rates["lr_pu"], rates["lr_qi"],
+                    rates["reg_bu"], rates["reg_bi"], rates["reg_pu"], rates["reg_qi"], biased)
+                train_sse = sse(u, i, r, mu, bu, bi, P, Q)
             _check_diverged(type(self).__name__, epoch, train_sse, (bu, bi, P, Q),
                             "the learning rates (lr_all, lr_bu, ...) are too large for these "
                             "ratings: lower them (the default is 0.005) or raise reg_all")
@@ -861,7 +863,9 @@ class ImplicitALS(_FactorModel):
     regularization : float, default 0.01
         $\lambda$.
     alpha : float, default 1.0
-        Confidence slope $\alpha$.
+        Confidence slope $\alpha$; the largest confidence $1 + \alpha r$ must
+        stay at most ``1e100`` (the bound on ratings, see
+        :meth:`mathrec.data.Interactions.from_frame`), else ``fit`` raises.
     cg_steps : int, default 3
         Conjugate-gradient steps per row and half step, warm-started from the
         previous sweep (``implicit``'s default).  Large values give the exact
@@ -951,6 +955,13 @@ class ImplicitALS(_FactorModel):
         keep = inter.ratings > 0
         if (inter.ratings < 0).any():
             raise ValueError("ratings must be >= 0 for ImplicitALS (counts, clicks, ratings)")
+        r_max = float(inter.ratings.max()) if inter.n_ratings else 0.0
+        if alpha * r_max > MAX_ABS_RATING:  # alpha * r_max may be inf: no overflow warning
+            raise ValueError(
+                f"alpha must keep the confidences 1 + alpha * r <= {MAX_ABS_RATING:g}, where "
+                f"their squares stay finite in float64; got alpha={alpha!r} with a largest "
+                f"rating of {r_max!r}: lower alpha or rescale the interactions"
+            )
         C = sp.csr_matrix(
             (1.0 + alpha * inter.ratings[keep], (inter.user_idx[keep], inter.item_idx[keep])),
             shape=inter.shape,
@@ -982,12 +993,13 @@ class ImplicitALS(_FactorModel):
         Y = rng.random((inter.n_items, k)) * scale
         rows = []
         for it in range(1, n_iter + 1):
-            with _one_blas_thread():
+            # an overflow is reported once, by _check_diverged, not as NumPy warnings
+            with _one_blas_thread(), np.errstate(over="ignore", invalid="ignore"):
                 cg_half_step(C, X, Y, lam, cg_steps, _compiled)
                 cg_half_step(Ct, Y, X, lam, cg_steps, _compiled)
                 loss = self._loss(C, X, Y, lam, rowid) if self.compute_loss else np.nan
                 rows.append((it, loss))
-            _check_diverged("ImplicitALS", it, 0.0 if np.isnan(loss) else loss, (X, Y),
+            _check_diverged("ImplicitALS", it, loss if self.compute_loss else 0.0, (X, Y),
                             "lower alpha (the confidences 1 + alpha * r overflow) or "
                             "rescale the interactions")
         self.user_factors_ = X
