@@ -267,7 +267,9 @@ class BPR(_FactorModel):
                 continue
             users, pos, neg = _sample_triples(rng, pu_s, pi_s, keys, n_i, pu_s.size,
                                               self.sampling)
-            total = epoch_fn(users, pos, neg, P, Q, b, lr, reg, use_bias)
+            # an overflow is reported once, by _check_diverged, not as NumPy warnings
+            with np.errstate(over="ignore", invalid="ignore"):
+                total = epoch_fn(users, pos, neg, P, Q, b, lr, reg, use_bias)
             _check_diverged("BPR", epoch, total, (P, Q, b),
                             f"learning_rate={lr!r} is too large for regularization={reg!r} "
                             "(each step multiplies a parameter by 1 - learning_rate * "
