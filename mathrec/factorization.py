@@ -42,7 +42,7 @@ from ._base import (
 )
 from ._kernels import CHUNK_FLOATS, cg_half_step, rowwise_dot, sgd_kernels
 from ._validation import check_choice, check_real
-from .data import as_interactions
+from .data import MAX_ABS_RATING, as_interactions
 from .linalg import truncated_svd
 
 __all__ = [
@@ -578,27 +578,30 @@ class BiasedMF(_FactorModel):
         for epoch in range(1, n_epochs + 1):
             if self.shuffle:
                 order = rng.permutation(len(r)).astype(np.int64)
-            sgd(
-                u,
-                i,
-                r,
-                order,
-                mu,
-                bu,
-                bi,
-                P,
-                Q,
-                rates["lr_bu"],
-                rates["lr_bi"],
-                rates["lr_pu"],
-                rates["lr_qi"],
-                rates["reg_bu"],
-                rates["reg_bi"],
-                rates["reg_pu"],
-                rates["reg_qi"],
-                biased,
-            )
-            train_sse = sse(u, i, r, mu, bu, bi, P, Q)
+            # an overflow is reported once, by _check_diverged, not as NumPy
+            # warnings
+            with np.errstate(over="ignore", invalid="ignore"):
+                sgd(
+                    u,
+                    i,
+                    r,
+                    order,
+                    mu,
+                    bu,
+                    bi,
+                    P,
+                    Q,
+                    rates["lr_bu"],
+                    rates["lr_bi"],
+                    rates["lr_pu"],
+                    rates["lr_qi"],
+                    rates["reg_bu"],
+                    rates["reg_bi"],
+                    rates["reg_pu"],
+                    rates["reg_qi"],
+                    biased,
+                )
+                train_sse = sse(u, i, r, mu, bu, bi, P, Q)
             _check_diverged(
                 type(self).__name__,
                 epoch,
@@ -1008,7 +1011,9 @@ class ImplicitALS(_FactorModel):
     regularization : float, default 0.01
         $\lambda$.
     alpha : float, default 1.0
-        Confidence slope $\alpha$.
+        Confidence slope $\alpha$; the largest confidence $1 + \alpha r$ must
+        stay at most ``1e100`` (the bound on ratings, see
+        :meth:`mathrec.data.Interactions.from_frame`), else ``fit`` raises.
     cg_steps : int, default 3
         Conjugate-gradient steps per row and half step, warm-started from the
         previous sweep (``implicit``'s default).  Large values give the exact
@@ -1110,6 +1115,16 @@ class ImplicitALS(_FactorModel):
             raise ValueError(
                 "ratings must be >= 0 for ImplicitALS (counts, clicks, ratings)"
             )
+        r_max = float(inter.ratings.max()) if inter.n_ratings else 0.0
+        # alpha * r_max may be inf: no overflow warning
+        if alpha * r_max > MAX_ABS_RATING:
+            raise ValueError(
+                f"alpha must keep the confidences 1 + alpha * r <= "
+                f"{MAX_ABS_RATING:g}, where "
+                f"their squares stay finite in float64; got alpha={alpha!r} "
+                f"with a largest "
+                f"rating of {r_max!r}: lower alpha or rescale the interactions"
+            )
         C = sp.csr_matrix(
             (
                 1.0 + alpha * inter.ratings[keep],
@@ -1148,7 +1163,12 @@ class ImplicitALS(_FactorModel):
         Y = rng.random((inter.n_items, k)) * scale
         rows = []
         for it in range(1, n_iter + 1):
-            with _one_blas_thread():
+            # an overflow is reported once, by _check_diverged, not as NumPy
+            # warnings
+            with (
+                _one_blas_thread(),
+                np.errstate(over="ignore", invalid="ignore"),
+            ):
                 cg_half_step(C, X, Y, lam, cg_steps, _compiled)
                 cg_half_step(Ct, Y, X, lam, cg_steps, _compiled)
                 loss = (
@@ -1160,7 +1180,7 @@ class ImplicitALS(_FactorModel):
             _check_diverged(
                 "ImplicitALS",
                 it,
-                0.0 if np.isnan(loss) else loss,
+                loss if self.compute_loss else 0.0,
                 (X, Y),
                 "lower alpha (the confidences 1 + alpha * r overflow) or "
                 "rescale the interactions",

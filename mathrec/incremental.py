@@ -448,26 +448,29 @@ class OnlineMF(BiasedMF):
         else:
             order = np.arange(len(r), dtype=np.int64)
         sgd, _ = sgd_kernels(_compiled)
-        sgd(
-            np.ascontiguousarray(u),
-            np.ascontiguousarray(i),
-            r,
-            order,
-            self.global_mean_,
-            bu,
-            bi,
-            P,
-            Q,
-            rates["lr_bu"],
-            rates["lr_bi"],
-            rates["lr_pu"],
-            rates["lr_qi"],
-            rates["reg_bu"],
-            rates["reg_bi"],
-            rates["reg_pu"],
-            rates["reg_qi"],
-            bool(self.biased),
-        )
+        # an overflow is reported once, by _check_diverged, not as NumPy
+        # warnings
+        with np.errstate(over="ignore", invalid="ignore"):
+            sgd(
+                np.ascontiguousarray(u),
+                np.ascontiguousarray(i),
+                r,
+                order,
+                self.global_mean_,
+                bu,
+                bi,
+                P,
+                Q,
+                rates["lr_bu"],
+                rates["lr_bi"],
+                rates["lr_pu"],
+                rates["lr_qi"],
+                rates["reg_bu"],
+                rates["reg_bi"],
+                rates["reg_pu"],
+                rates["reg_qi"],
+                bool(self.biased),
+            )
         # a diverged update leaves the fitted model as it was
         _check_diverged(
             "OnlineMF.partial_fit",

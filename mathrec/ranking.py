@@ -280,7 +280,10 @@ class BPR(_FactorModel):
             users, pos, neg = _sample_triples(
                 rng, pu_s, pi_s, keys, n_i, pu_s.size, self.sampling
             )
-            total = epoch_fn(users, pos, neg, P, Q, b, lr, reg, use_bias)
+            # an overflow is reported once, by _check_diverged, not as NumPy
+            # warnings
+            with np.errstate(over="ignore", invalid="ignore"):
+                total = epoch_fn(users, pos, neg, P, Q, b, lr, reg, use_bias)
             _check_diverged(
                 "BPR",
                 epoch,

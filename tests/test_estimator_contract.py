@@ -255,8 +255,7 @@ def test_predict_scalar_pair_and_arrays(spec):
         model.predict("no such user", items[0])
 
 
-@pytest.mark.parametrize("spec", [s for s in ALL_WITH_PREDICT if s.name != "ContentBased"],
-                         ids=repr)
+@pytest.mark.parametrize("spec", ALL_WITH_PREDICT, ids=repr)
 def test_a_string_id_is_one_id(spec):
     """``predict('ab', 'xy')`` means the pair ('ab', 'xy'), never ('a','x'), ('b','y')."""
     df = pd.DataFrame({"user": ["a", "a", "b", "b", "ab", "ab", "c", "c"],
@@ -268,7 +267,7 @@ def test_a_string_id_is_one_id(spec):
         model = spec.make()
         if "n_factors" in model.get_params():
             model.set_params(n_factors=1)
-        model = spec.fit(model, df)
+        model = spec.fit(model, df)  # ContentBased: item features for x, y, xy
     assert model.predict("ab", "xy") == pytest.approx(model.predict(["ab"], ["xy"])[0])
 
 

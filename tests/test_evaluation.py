@@ -76,6 +76,19 @@ def test_evaluate_refuses_nan_threshold_and_unfitted_models():
         evaluate(ItemKNN(), train, test, fit=False)
 
 
+def test_one_model_reused_across_folds_scores_like_a_fresh_one():
+    """evaluate refits the model it is given: no fold sees an earlier fold's training items."""
+    from mathrec import ItemKNN, kfold, make_synthetic
+
+    df, _ = make_synthetic(80, 60, 1500, random_state=0)
+    model = ItemKNN(k=10)
+    for train, test in kfold(df, 3, random_state=0):
+        reused = evaluate(model, train, test, k=5, rating_metrics=False)
+        fresh = evaluate(ItemKNN(k=10), train, test, k=5, rating_metrics=False)
+        pd.testing.assert_frame_equal(reused, fresh)
+        assert reused.set_index("metric").loc["precision@k", "value"] > 0
+
+
 @pytest.mark.slow
 def test_list_quality_quoted_in_the_docstrings():
     """The validation precision@10 / NDCG@10 that the docstrings of BaselineOnly,

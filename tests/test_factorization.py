@@ -233,6 +233,19 @@ def test_als_determinism_and_unknown(small):
         ALS(reg="plain")
 
 
+@pytest.mark.parametrize("reg_mode", ["weighted", "plain"])
+def test_als_refuses_zero_regularization_in_both_modes(small, reg_mode):
+    # users and items with fewer than n_factors ratings would have singular normal equations
+    with pytest.raises(ValueError, match="regularization must be > 0.*n_factors=5"):
+        ALS(n_factors=5, regularization=0.0, reg_mode=reg_mode).fit(small)
+
+
+def test_als_singular_normal_equations_name_regularization():
+    df, _ = mathrec.make_synthetic(60, 40, 600, random_state=0)
+    with pytest.raises(mathrec.DivergenceError, match=r"singular .*regularization=1e-300"):
+        ALS(n_factors=5, regularization=1e-300, random_state=0).fit(df)
+
+
 # ---------------------------------------------------------------- ImplicitALS
 @pytest.mark.parametrize("compiled", [True, False])
 def test_cg_with_enough_steps_matches_a_dense_direct_solve(compiled):
@@ -260,6 +273,28 @@ def test_implicit_compiled_and_batched_solvers_agree(small):
     b = ImplicitALS(n_factors=4, n_iter=3, alpha=3.0, random_state=0).fit(small, _compiled=False)
     np.testing.assert_allclose(a.user_factors_, b.user_factors_, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(a.item_factors_, b.item_factors_, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("alpha", [1e308, 3e99])
+def test_implicit_refuses_an_alpha_whose_confidences_overflow(small, alpha):
+    # the largest rating of `small` is 5: 5 * 3e99 > 1e100
+    with pytest.raises(ValueError, match=r"alpha must keep the confidences 1 \+ alpha \* r "
+                                         r"<= 1e\+100.*got alpha=.*largest rating of 5\.0"):
+        ImplicitALS(n_factors=2, alpha=alpha).fit(small)
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+@pytest.mark.parametrize("make, match", [
+    (lambda: BiasedMF(lr_all=10.0, random_state=0), "lr_all"),
+    (lambda: ImplicitALS(n_factors=4, alpha=1e75, random_state=0), "lower alpha"),
+    (lambda: ImplicitALS(n_factors=4, alpha=1e75, compute_loss=False, random_state=0),
+     "lower alpha"),
+], ids=["BiasedMF", "ImplicitALS", "ImplicitALS-no-loss"])
+def test_divergence_is_one_error_with_either_kernel(make, match, compiled):
+    """Compiled or NumPy fallback: a DivergenceError, and no NumPy overflow warnings first."""
+    df, _ = mathrec.make_synthetic(60, 40, 600, random_state=0)
+    with pytest.raises(mathrec.DivergenceError, match=match):
+        make().fit(df, _compiled=compiled)
 
 
 def test_implicit_loss_matches_brute_force():

@@ -215,6 +215,20 @@ def test_partial_fit_new_ids_and_compiled_equals_numpy():
     assert np.isfinite(a.predict("new", "fresh"))
 
 
+@pytest.mark.parametrize("compiled", [True, False])
+def test_diverging_online_updates_raise_one_error_with_either_kernel(compiled):
+    """The NumPy fallback reports divergence as the compiled kernel does, without warnings."""
+    df = _random_ratings(13)
+    with pytest.raises(mathrec.DivergenceError, match="OnlineMF diverged.*lr_all"):
+        OnlineMF(n_factors=3, lr_all=10.0, random_state=0).fit(df, _compiled=compiled)
+    model = _online(df).set_params(lr_all=50.0)
+    before = model.user_factors_.copy()
+    with pytest.raises(mathrec.DivergenceError, match="partial_fit diverged.*lr_all"):
+        for _ in range(5):
+            model.partial_fit(df, _compiled=compiled)
+    assert np.isfinite(model.user_factors_).all() and model.user_factors_.shape == before.shape
+
+
 def test_partial_fit_is_deterministic():
     df = _random_ratings(12)
     events = pd.DataFrame({"user": [100, 100, 1], "item": [0, 1, 2], "rating": [5.0, 4.0, 1.0]})

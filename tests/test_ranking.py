@@ -288,10 +288,12 @@ def test_bpr_min_rating_and_users_without_negatives():
     assert model.history_["objective"].isna().all()
 
 
-def test_bpr_divergence_raises_with_advice(binary):
+@pytest.mark.parametrize("compiled", [True, False])
+def test_bpr_divergence_raises_with_advice(binary, compiled):
+    # the NumPy fallback too: one DivergenceError, no NumPy overflow warnings first
     with pytest.raises(mathrec.DivergenceError, match="learning_rate"):
         BPR(n_factors=3, n_epochs=50, learning_rate=10.0, regularization=1.0,
-            random_state=0).fit(_frame(binary))
+            random_state=0).fit(_frame(binary), _compiled=compiled)
 
 
 @pytest.mark.parametrize("params, name", [
