@@ -531,7 +531,8 @@ def estimate_examination_randomized(clicks):
 
     Examples
     --------
-    >>> theta, se = estimate_examination_randomized([[1, 1], [1, 0], [0, 0], [1, 0]])
+    >>> clicks = [[1, 1], [1, 0], [0, 0], [1, 0]]
+    >>> theta, se = estimate_examination_randomized(clicks)
     >>> theta.round(4)
     array([1.    , 0.3333])
     """

@@ -8,11 +8,17 @@
   module would shift), sits in a collapsible dropdown, and shows code that fits
   the box once the book's extension has left out the docstrings
   (``scripts/mathrec_book.py``, ``strip_docstrings``).
+* Every example of a library docstring (the ``>>>`` and ``...`` lines and the
+  output they expect), which the API reference shows in a code box, is at
+  most ``LINE_LENGTH`` characters wide once the docstring is dedented. A long
+  call is continued on ``...`` lines; a long expected output is broken at a
+  space (the doctests normalise whitespace, see ``pyproject.toml``).
 """
 
 from __future__ import annotations
 
 import ast
+import doctest
 import json
 import re
 import sys
@@ -144,3 +150,26 @@ def test_strip_docstrings_leaves_other_text_alone():
     for text in ["not python (\n", "x = 1\n", 'def f():\n    return "no docstring"\n']:
         lines = text.splitlines(keepends=True)
         assert mathrec_book.strip_docstrings(lines) == lines
+
+
+def _docstrings(path: Path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in [tree, *ast.walk(tree)]:
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            doc = ast.get_docstring(node, clean=True)
+            if doc:
+                yield getattr(node, "name", "<module>"), doc
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "mathrec").glob("*.py")), ids=lambda p: p.name)
+def test_docstring_examples_fit_the_code_box(path):
+    parser = doctest.DocTestParser()
+    wide = []
+    for name, doc in _docstrings(path):
+        for example in parser.get_examples(doc):
+            source = example.source.rstrip("\n").split("\n")
+            lines = [(">>> " if i == 0 else "... ") + line for i, line in enumerate(source)]
+            lines += example.want.rstrip("\n").split("\n") if example.want else []
+            wide += [f"{name}: {line[:60]}... ({len(line)} characters)"
+                     for line in lines if len(line) > LINE_LENGTH]
+    assert not wide, f"{path.name}: docstring examples wider than {LINE_LENGTH}:\n" + "\n".join(wide)
