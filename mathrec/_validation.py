@@ -329,7 +329,8 @@ def check_hashable_id(value, name):
     >>> check_hashable_id([1, 2], "user")
     Traceback (most recent call last):
     ...
-    TypeError: user must be hashable, one id such as an int, a str or a tuple, got the list [1, 2]
+    TypeError: user must be hashable, one id such as an int, a str or a tuple,
+    got the list [1, 2]
     """
     if isinstance(value, (np.ndarray, pd.Series, pd.Index)) or not isinstance(
         value, Hashable
@@ -375,7 +376,8 @@ def check_id_list(ids, name, *, ordered=True):
     >>> check_id_list("abc", "recommended")
     Traceback (most recent call last):
     ...
-    TypeError: recommended must be a list or array of ids, not a single str, got 'abc' (wrap one id in a list: ['abc'])
+    TypeError: recommended must be a list or array of ids, not a single str,
+    got 'abc' (wrap one id in a list: ['abc'])
     """
     if isinstance(ids, (str, bytes)):
         raise TypeError(
@@ -409,7 +411,8 @@ def check_unique_columns(frame, columns, name="frame"):
     >>> check_unique_columns(df, ["user", "rating"], "ratings")
     Traceback (most recent call last):
     ...
-    ValueError: ratings has 2 columns named 'rating'; rename or drop the extra ones (the columns are ['user', 'rating', 'rating'])
+    ValueError: ratings has 2 columns named 'rating'; rename or drop the extra
+    ones (the columns are ['user', 'rating', 'rating'])
     """
     counts = pd.Index(frame.columns).value_counts()
     for c in columns:

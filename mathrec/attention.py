@@ -531,7 +531,8 @@ def estimate_examination_randomized(clicks):
 
     Examples
     --------
-    >>> theta, se = estimate_examination_randomized([[1, 1], [1, 0], [0, 0], [1, 0]])
+    >>> clicks = [[1, 1], [1, 0], [0, 0], [1, 0]]
+    >>> theta, se = estimate_examination_randomized(clicks)
     >>> theta.round(4)
     array([1.    , 0.3333])
     """
@@ -595,11 +596,13 @@ class PositionBasedModel(ParamsMixin):
     and the M-step averages them:
 
     .. math::
-        \theta_k \leftarrow \frac{1}{|S_k|} \sum_{(k,i,c) \in S_k}
+        \begin{aligned}
+        \theta_k &\leftarrow \frac{1}{|S_k|} \sum_{(k,i,c) \in S_k}
             \Big(c + (1-c) \frac{\theta_k (1-\gamma_i)}{1 - \theta_k\gamma_i}\Big),
-        \quad
-        \gamma_i \leftarrow \frac{1}{|S_i|} \sum_{(k,i,c) \in S_i}
+        \\
+        \gamma_i &\leftarrow \frac{1}{|S_i|} \sum_{(k,i,c) \in S_i}
             \Big(c + (1-c) \frac{(1-\theta_k)\gamma_i}{1 - \theta_k\gamma_i}\Big),
+        \end{aligned}
 
     where :math:`S_k` holds the observations at rank :math:`k` and
     :math:`S_i` those of item :math:`i`.  Position and relevance can be told

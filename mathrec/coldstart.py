@@ -280,8 +280,9 @@ class ContentBased(RecommenderMixin):
     Examples
     --------
     >>> import pandas as pd
-    >>> items = pd.DataFrame({"item": ["a", "b", "c", "d"],
-    ...                       "genres": [["Comedy"], ["Drama"], ["Comedy"], ["Drama", "War"]]})
+    >>> items = pd.DataFrame(
+    ...     {"item": ["a", "b", "c", "d"],
+    ...      "genres": [["Comedy"], ["Drama"], ["Comedy"], ["Drama", "War"]]})
     >>> ratings = pd.DataFrame({"user": [1, 1, 2], "item": ["a", "b", "b"],
     ...                         "rating": [5.0, 1.0, 4.0]})
     >>> m = ContentBased(use_tfidf=False).fit(ratings, items)
@@ -428,8 +429,9 @@ class ContentBased(RecommenderMixin):
         Examples
         --------
         >>> import pandas as pd
-        >>> items = pd.DataFrame({"item": ["a", "b", "c", "d"],
-        ...                       "genres": [["Comedy"], ["Drama"], ["Comedy"], ["Drama", "War"]]})
+        >>> items = pd.DataFrame(
+        ...     {"item": ["a", "b", "c", "d"],
+        ...      "genres": [["Comedy"], ["Drama"], ["Comedy"], ["Drama", "War"]]})
         >>> ratings = pd.DataFrame({"user": [1, 1, 2], "item": ["a", "b", "b"],
         ...                         "rating": [5.0, 1.0, 4.0]})
         >>> m = ContentBased(use_tfidf=False).fit(ratings, items)
@@ -515,7 +517,8 @@ class SwitchingHybrid(ParamsMixin):
     --------
     >>> import pandas as pd
     >>> from mathrec.baselines import BaselineOnly
-    >>> ratings = pd.DataFrame({"user": [1, 1, 1, 2, 3], "item": ["a", "b", "c", "a", "a"],
+    >>> ratings = pd.DataFrame({"user": [1, 1, 1, 2, 3],
+    ...                         "item": ["a", "b", "c", "a", "a"],
     ...                         "rating": [5.0, 4.0, 2.0, 4.0, 3.0]})
     >>> h = SwitchingHybrid(BaselineOnly(), min_ratings=2).fit(ratings)
     >>> h.recommend("new user", n=2)

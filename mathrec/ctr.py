@@ -120,9 +120,11 @@ def one_hot_features(frame, columns, crosses=(), *, vocabulary=None):
     >>> import pandas as pd
     >>> df = pd.DataFrame({"user": [1, 2], "item": ["a", "b"],
     ...                    "genres": [["Comedy"], ["Comedy", "Drama"]]})
-    >>> X, vocab = one_hot_features(df, ["user", "item"], crosses=[("user", "genres")])
+    >>> X, vocab = one_hot_features(df, ["user", "item"],
+    ...                             crosses=[("user", "genres")])
     >>> list(vocab)
-    ['user=1', 'user=2', 'item=a', 'item=b', 'user×genres=1×Comedy', 'user×genres=2×Comedy', 'user×genres=2×Drama']
+    ['user=1', 'user=2', 'item=a', 'item=b', 'user×genres=1×Comedy',
+     'user×genres=2×Comedy', 'user×genres=2×Drama']
     >>> X.toarray()
     array([[1., 0., 1., 0., 1., 0., 0.],
            [0., 1., 0., 1., 0., 1., 1.]])
@@ -613,7 +615,8 @@ def expected_calibration_error(y, p, n_bins=10):
 
     Examples
     --------
-    >>> round(expected_calibration_error([0, 1, 1, 1], [0.1, 0.3, 0.8, 0.9], n_bins=2), 4)
+    >>> y, p = [0, 1, 1, 1], [0.1, 0.3, 0.8, 0.9]
+    >>> round(expected_calibration_error(y, p, n_bins=2), 4)
     0.225
     """
     t = calibration_table(y, p, n_bins)

@@ -330,7 +330,8 @@ class Interactions:
         >>> Interactions.from_frame(df)
         Traceback (most recent call last):
         ...
-        ValueError: 1 duplicate (user, item) pair: (1, 10) at rows [0, 1]; pass duplicates='last', 'first' or 'mean' to resolve duplicates
+        ValueError: 1 duplicate (user, item) pair: (1, 10) at rows [0, 1];
+        pass duplicates='last', 'first' or 'mean' to resolve duplicates
         >>> Interactions.from_frame(df, duplicates="mean").to_frame()
            user  item  rating
         0     1    10     3.0
@@ -736,7 +737,8 @@ def as_interactions(ratings, **kwargs) -> Interactions:
     Examples
     --------
     >>> import pandas as pd
-    >>> X = as_interactions(pd.DataFrame({"user": [1], "item": [2], "rating": [3.0]}))
+    >>> df = pd.DataFrame({"user": [1], "item": [2], "rating": [3.0]})
+    >>> X = as_interactions(df)
     >>> as_interactions(X) is X
     True
     """

@@ -509,7 +509,8 @@ def load_movielens_items(
     --------
     >>> movies = load_movielens_items()  # doctest: +SKIP
     >>> movies.iloc[0].tolist()  # doctest: +SKIP
-    [1, 'Toy Story (1995)', 1995, ['Adventure', 'Animation', 'Children', 'Comedy', 'Fantasy']]
+    [1, 'Toy Story (1995)', 1995,
+     ['Adventure', 'Animation', 'Children', 'Comedy', 'Fantasy']]
     """
     spec = _variant(variant)
     folder = fetch_movielens(variant, data_home, download, url=url)

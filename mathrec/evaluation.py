@@ -101,7 +101,8 @@ def evaluate(
     --------
     >>> import pandas as pd
     >>> from mathrec.baselines import Popularity
-    >>> train = pd.DataFrame({"user": [1, 1, 2, 2, 3], "item": ["a", "b", "a", "c", "a"],
+    >>> train = pd.DataFrame({"user": [1, 1, 2, 2, 3],
+    ...                       "item": ["a", "b", "a", "c", "a"],
     ...                       "rating": [5.0, 4.0, 4.0, 2.0, 3.0]})
     >>> test = pd.DataFrame({"user": [3], "item": ["b"], "rating": [5.0]})
     >>> evaluate(Popularity(), train, test, k=1).round(3)

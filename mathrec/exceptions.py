@@ -30,7 +30,8 @@ class NotFittedError(ValueError, AttributeError):
     >>> BiasedMF().predict(1, 2)
     Traceback (most recent call last):
     ...
-    mathrec.exceptions.NotFittedError: this BiasedMF is not fitted yet; call fit(ratings) first
+    mathrec.exceptions.NotFittedError: this BiasedMF is not fitted yet;
+    call fit(ratings) first
     """
 
 

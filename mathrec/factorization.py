@@ -248,7 +248,8 @@ class PureSVD(_FactorModel):
     --------
     >>> import pandas as pd
     >>> from mathrec.factorization import PureSVD
-    >>> df = pd.DataFrame({"user": [1, 1, 2, 2, 3, 3], "item": ["a", "b", "b", "c", "a", "c"],
+    >>> df = pd.DataFrame({"user": [1, 1, 2, 2, 3, 3],
+    ...                    "item": ["a", "b", "b", "c", "a", "c"],
     ...                    "rating": [5.0, 4.0, 4.0, 2.0, 5.0, 1.0]})
     >>> model = PureSVD(n_factors=1, random_state=0).fit(df)
     >>> model.singular_values_.round(3)
@@ -474,10 +475,12 @@ class BiasedMF(_FactorModel):
     >>> from mathrec.factorization import BiasedMF
     >>> df = pd.DataFrame({"user": [1, 1, 2, 2, 3], "item": [10, 20, 10, 30, 20],
     ...                    "rating": [5.0, 3.0, 4.0, 1.0, 2.0]})
-    >>> model = BiasedMF(n_factors=2, n_epochs=50, lr_all=0.05, random_state=0).fit(df)
+    >>> model = BiasedMF(n_factors=2, n_epochs=50, lr_all=0.05, random_state=0)
+    >>> model = model.fit(df)
     >>> round(model.global_mean_, 2)
     3.0
-    >>> model.predict([1, 3], [10, 30]).round(2)  # clipped to the rating range [1, 5]
+    >>> # clipped to the rating range [1, 5]
+    >>> model.predict([1, 3], [10, 30]).round(2)
     array([5.  , 1.29])
     """
 
@@ -854,7 +857,8 @@ class ALS(_FactorModel):
     >>> from mathrec.factorization import ALS
     >>> df = pd.DataFrame({"user": [1, 1, 2, 2, 3], "item": [10, 20, 10, 30, 20],
     ...                    "rating": [5.0, 3.0, 4.0, 1.0, 2.0]})
-    >>> model = ALS(n_factors=2, n_iter=20, regularization=0.01, random_state=0).fit(df)
+    >>> model = ALS(n_factors=2, n_iter=20, regularization=0.01, random_state=0)
+    >>> model = model.fit(df)
     >>> bool(model.history_.objective.is_monotonic_decreasing)
     True
     >>> model.predict([1], [30]).round(2)

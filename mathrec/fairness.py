@@ -195,7 +195,8 @@ def long_tail_items(popularity, head_fraction=0.2):
     Examples
     --------
     >>> import pandas as pd
-    >>> long_tail_items(pd.Series({"a": 1, "b": 50, "c": 3, "d": 2, "e": 9}), 0.4).tolist()
+    >>> popularity = pd.Series({"a": 1, "b": 50, "c": 3, "d": 2, "e": 9})
+    >>> long_tail_items(popularity, 0.4).tolist()
     [True, False, True, True, False]
     """
     if not isinstance(popularity, pd.Series) or len(popularity) == 0:

@@ -164,8 +164,10 @@ def fold_in_users(model, ratings, *, unknown_items="raise"):
     >>> from mathrec.incremental import fold_in_users
     >>> train = pd.DataFrame({"user": [1, 1, 2, 2, 3], "item": [10, 20, 10, 30, 20],
     ...                       "rating": [5.0, 3.0, 4.0, 1.0, 2.0]})
-    >>> als = ALS(n_factors=2, n_iter=20, regularization=0.01, random_state=0).fit(train)
-    >>> new = pd.DataFrame({"user": ["zoe", "zoe"], "item": [10, 30], "rating": [5.0, 1.0]})
+    >>> als = ALS(n_factors=2, n_iter=20, regularization=0.01, random_state=0)
+    >>> als = als.fit(train)
+    >>> new = pd.DataFrame({"user": ["zoe", "zoe"], "item": [10, 30],
+    ...                     "rating": [5.0, 1.0]})
     >>> users, P = fold_in_users(als, new)
     >>> users.tolist(), P.shape
     (['zoe'], (1, 2))
@@ -221,7 +223,8 @@ class IncrementalALS(RecommenderMixin):
     >>> from mathrec.incremental import IncrementalALS
     >>> train = pd.DataFrame({"user": [1, 1, 2, 2, 3], "item": [10, 20, 10, 30, 20],
     ...                       "rating": [5.0, 3.0, 4.0, 1.0, 2.0]})
-    >>> als = ALS(n_factors=2, n_iter=20, regularization=0.01, random_state=0).fit(train)
+    >>> als = ALS(n_factors=2, n_iter=20, regularization=0.01, random_state=0)
+    >>> als = als.fit(train)
     >>> new = pd.DataFrame({"user": ["zoe"], "item": [10], "rating": [5.0]})
     >>> inc = IncrementalALS(als).fit(new)
     >>> inc.recommend("zoe", n=2)["item"].tolist()
@@ -352,9 +355,11 @@ class OnlineMF(BiasedMF):
     >>> from mathrec.incremental import OnlineMF
     >>> df = pd.DataFrame({"user": [1, 1, 2, 2, 3], "item": [10, 20, 10, 30, 20],
     ...                    "rating": [5.0, 3.0, 4.0, 1.0, 2.0]})
-    >>> model = OnlineMF(n_factors=2, n_epochs=50, lr_all=0.05, random_state=0).fit(df)
+    >>> model = OnlineMF(n_factors=2, n_epochs=50, lr_all=0.05, random_state=0)
+    >>> model = model.fit(df)
     >>> before = model.predict(3, 30)
-    >>> _ = model.partial_fit(pd.DataFrame({"user": [3], "item": [30], "rating": [5.0]}))
+    >>> new = pd.DataFrame({"user": [3], "item": [30], "rating": [5.0]})
+    >>> _ = model.partial_fit(new)
     >>> bool(model.predict(3, 30) > before)
     True
     """

@@ -374,7 +374,8 @@ def approximation_error(R, k, norm="fro"):
     >>> import numpy as np
     >>> from mathrec.linalg import approximation_error
     >>> R = np.array([[0, 1, 1], [1, 0, 1], [1, 1, 0]])
-    >>> round(approximation_error(R, 1), 12), round(approximation_error(R, 1, "spectral"), 12)
+    >>> (round(approximation_error(R, 1), 12),
+    ...  round(approximation_error(R, 1, "spectral"), 12))
     (1.414213562373, 1.0)
     """
     if norm not in ("fro", "spectral"):

@@ -910,11 +910,13 @@ class UserKNN(_NeighbourhoodCF):
     Similarities use only the co-rated items :math:`I_{uv}`:
 
     .. math::
-        \cos(u,v) = \frac{\sum_{i\in I_{uv}} r_{ui} r_{vi}}
+        \begin{aligned}
+        \cos(u,v) &= \frac{\sum_{i\in I_{uv}} r_{ui} r_{vi}}
         {\sqrt{\sum_{i\in I_{uv}} r_{ui}^2}\sqrt{\sum_{i\in I_{uv}} r_{vi}^2}},
-        \qquad
-        \rho(u,v) = \frac{\sum_{i\in I_{uv}} (r_{ui}-\bar r^{uv}_u)(r_{vi}-\bar r^{uv}_v)}
+        \\
+        \rho(u,v) &= \frac{\sum_{i\in I_{uv}} (r_{ui}-\bar r^{uv}_u)(r_{vi}-\bar r^{uv}_v)}
         {\sqrt{\sum_{i\in I_{uv}} (r_{ui}-\bar r^{uv}_u)^2}\sqrt{\sum_{i\in I_{uv}} (r_{vi}-\bar r^{uv}_v)^2}},
+        \end{aligned}
 
     where :math:`\bar r^{uv}_u` is the mean of :math:`u`'s ratings over
     :math:`I_{uv}`; ``adjusted_cosine`` is the cosine of ratings centred on

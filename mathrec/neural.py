@@ -278,10 +278,13 @@ class LogitBCE:
     examples, the forward pass is
     :func:`mathrec.losses.binary_cross_entropy` with ``logits=z``:
 
-    .. math:: L = \frac1B \sum_{b=1}^B \bigl[y_b \operatorname{softplus}(-z_b)
-              + (1 - y_b) \operatorname{softplus}(z_b)\bigr]
-            = -\frac1B \sum_b \bigl[y_b \log\sigma(z_b)
+    .. math::
+        \begin{aligned}
+        L &= \frac1B \sum_{b=1}^B \bigl[y_b \operatorname{softplus}(-z_b)
+              + (1 - y_b) \operatorname{softplus}(z_b)\bigr] \\
+          &= -\frac1B \sum_b \bigl[y_b \log\sigma(z_b)
               + (1 - y_b)\log(1 - \sigma(z_b))\bigr].
+        \end{aligned}
 
     Since $\operatorname{softplus}'(z) = \sigma(z)$ and
     $\sigma(-z) = 1 - \sigma(z)$, the derivative of one term is
@@ -1203,7 +1206,8 @@ class MLP(_NeuralRecommender):
     --------
     >>> import pandas as pd
     >>> from mathrec.neural import MLP
-    >>> df = pd.DataFrame({"user": [1, 1, 2, 2, 3, 3], "item": ["a", "b", "a", "b", "c", "d"],
+    >>> df = pd.DataFrame({"user": [1, 1, 2, 2, 3, 3],
+    ...                    "item": ["a", "b", "a", "b", "c", "d"],
     ...                    "rating": 1.0})
     >>> model = MLP(layers=(8, 4), n_epochs=3, random_state=0).fit(df)
     >>> model.history_.columns.tolist(), model.history_.shape
@@ -1300,7 +1304,8 @@ class NeuMF(_NeuralRecommender):
     --------
     >>> import pandas as pd
     >>> from mathrec.neural import NeuMF
-    >>> df = pd.DataFrame({"user": [1, 1, 2, 2, 3, 3], "item": ["a", "b", "a", "b", "c", "d"],
+    >>> df = pd.DataFrame({"user": [1, 1, 2, 2, 3, 3],
+    ...                    "item": ["a", "b", "a", "b", "c", "d"],
     ...                    "rating": 1.0})
     >>> model = NeuMF(n_factors=2, layers=(4, 2), n_epochs=2, pretrain=True,
     ...               random_state=0).fit(df)

@@ -109,7 +109,8 @@ def laplace_mechanism(values, sensitivity, epsilon, *, random_state=None):
 
     Examples
     --------
-    >>> noisy = laplace_mechanism([100.0, 5.0], sensitivity=1, epsilon=1.0, random_state=0)
+    >>> noisy = laplace_mechanism([100.0, 5.0], sensitivity=1, epsilon=1.0,
+    ...                           random_state=0)
     >>> noisy.round(3)
     array([100.32 ,   4.383])
     """
@@ -224,7 +225,8 @@ def private_item_counts(ratings, epsilon, *, catalogue, random_state=None):
     Examples
     --------
     >>> import pandas as pd
-    >>> df = pd.DataFrame({"user": [1, 2, 2], "item": ["a", "a", "b"], "rating": 4.0})
+    >>> df = pd.DataFrame({"user": [1, 2, 2], "item": ["a", "a", "b"],
+    ...                    "rating": 4.0})
     >>> private_item_counts(df, epsilon=1.0, catalogue=["a", "b", "c"],
     ...                     random_state=0).round(3).to_dict()
     {'a': 2.32, 'b': 0.383, 'c': -2.502}
@@ -391,7 +393,8 @@ def randomized_response(x, epsilon, *, random_state=None):
 
     Examples
     --------
-    >>> randomized_response([1, 1, 0, 0, 1], epsilon=2.0, random_state=0).astype(int).tolist()
+    >>> answers = randomized_response([1, 1, 0, 0, 1], epsilon=2.0, random_state=0)
+    >>> answers.astype(int).tolist()
     [1, 1, 0, 0, 1]
     """
     p = rr_probability(epsilon)

@@ -390,10 +390,13 @@ class EASE(RecommenderMixin):
     2\gamma^\top \operatorname{diag}(B)$, and setting its gradient with
     respect to $B$ to zero gives, with $G = X^\top X$,
 
-    .. math:: (G + \lambda I) B = G - \operatorname{diagMat}(\gamma)
-              \;\Longrightarrow\;
-              B = I - P\,\operatorname{diagMat}(\lambda \mathbf 1 + \gamma),
-              \qquad P = (G + \lambda I)^{-1} .
+    .. math::
+        \begin{aligned}
+        (G + \lambda I) B &= G - \operatorname{diagMat}(\gamma) \\
+        \;\Longrightarrow\;
+        B &= I - P\,\operatorname{diagMat}(\lambda \mathbf 1 + \gamma),
+        \qquad P = (G + \lambda I)^{-1} .
+        \end{aligned}
 
     The constraint $B_{jj} = 0$ reads $1 - P_{jj}(\lambda + \gamma_j) = 0$,
     so $\lambda + \gamma_j = 1 / P_{jj}$ and

@@ -267,7 +267,8 @@ def random_split(
     ...                    "rating": [5, 3, 4, 4, 2, 1]})
     >>> s = random_split(df, test_size=0.5, random_state=0, cold="keep")
     >>> train, test = s
-    >>> len(train), len(test), sorted(set(train.index) | set(test.index)) == list(range(6))
+    >>> rows = sorted(set(train.index) | set(test.index))
+    >>> len(train), len(test), rows == list(range(6))
     (3, 3, True)
     """
     df, was = _as_frame(ratings, user, item)
@@ -318,7 +319,8 @@ def per_user_split(
     Examples
     --------
     >>> import pandas as pd
-    >>> df = pd.DataFrame({"user": [1, 1, 1, 1, 2], "item": list("abcda"), "rating": 1.0})
+    >>> df = pd.DataFrame({"user": [1, 1, 1, 1, 2], "item": list("abcda"),
+    ...                    "rating": 1.0})
     >>> s = per_user_split(df, test_size=0.5, random_state=0, cold="keep")
     >>> sorted(s.train["user"].unique().tolist()), s.test["user"].tolist()
     ([1, 2], [1, 1])
@@ -561,7 +563,8 @@ def kfold(
     Examples
     --------
     >>> import pandas as pd
-    >>> df = pd.DataFrame({"user": [1, 1, 2, 2, 3, 3], "item": list("ababab"), "rating": 1.0})
+    >>> df = pd.DataFrame({"user": [1, 1, 2, 2, 3, 3], "item": list("ababab"),
+    ...                    "rating": 1.0})
     >>> [len(test) for train, test in kfold(df, 3, random_state=0, cold="keep")]
     [2, 2, 2]
     """

@@ -39,6 +39,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# Document the package beside the book, never another installed copy of it
+# (an editable install of another checkout, a stale wheel): the book's
+# extension imports this module, so autodoc imports mathrec from here too.
+if sys.path[:1] != [str(ROOT)]:
+    sys.path.insert(0, str(ROOT))
 from toc_notebooks import toc_notebooks  # noqa: E402
 
 DEFAULT_OUTPUT = ROOT / "book" / "_generated"  # api_index.md and api/<module>.md

@@ -8,11 +8,17 @@
   module would shift), sits in a collapsible dropdown, and shows code that fits
   the box once the book's extension has left out the docstrings
   (``scripts/mathrec_book.py``, ``strip_docstrings``).
+* Every example of a library docstring (the ``>>>`` and ``...`` lines and the
+  output they expect), which the API reference shows in a code box, is at
+  most ``LINE_LENGTH`` characters wide once the docstring is dedented. A long
+  call is continued on ``...`` lines; a long expected output is broken at a
+  space (the doctests normalise whitespace, see ``pyproject.toml``).
 """
 
 from __future__ import annotations
 
 import ast
+import doctest
 import json
 import re
 import sys
@@ -144,3 +150,28 @@ def test_strip_docstrings_leaves_other_text_alone():
     for text in ["not python (\n", "x = 1\n", 'def f():\n    return "no docstring"\n']:
         lines = text.splitlines(keepends=True)
         assert mathrec_book.strip_docstrings(lines) == lines
+
+
+
+def _library_modules() -> list[str]:
+    return sorted(p.stem for p in (ROOT / "mathrec").glob("*.py"))
+
+
+@pytest.mark.parametrize("module", _library_modules())
+def test_docstring_examples_fit_the_code_box(module):
+    # the doctests as doctest finds them, so docstrings assembled at run time
+    # (``__doc__ = (...) + _COMMON_PARAMS + ...``) are checked too
+    import importlib
+
+    name = "mathrec" if module == "__init__" else f"mathrec.{module}"
+    wide = []
+    for test in doctest.DocTestFinder(recurse=True).find(importlib.import_module(name)):
+        for example in test.examples:
+            source = example.source.rstrip("\n").split("\n")
+            lines = [(">>> " if i == 0 else "... ") + line for i, line in enumerate(source)]
+            lines += example.want.rstrip("\n").split("\n") if example.want else []
+            if example.exc_msg:
+                lines += example.exc_msg.rstrip("\n").split("\n")
+            wide += [f"{test.name}: {line[:60]}... ({len(line)} characters)"
+                     for line in lines if len(line) > LINE_LENGTH]
+    assert not wide, f"{name}: docstring examples wider than {LINE_LENGTH}:\n" + "\n".join(sorted(set(wide)))
