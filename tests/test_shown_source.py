@@ -3,6 +3,10 @@
 * Every code cell of every chapter notebook is at most ``LINE_LENGTH``
   characters wide (the width of the book's code boxes; ``ruff format`` with
   ``line-length = 80`` in ``pyproject.toml`` keeps it so).
+* Every line of text that a code cell prints or returns (a stream, or a
+  ``text/plain`` result that has no ``text/html`` form to show instead) is at
+  most ``LINE_LENGTH`` characters wide, so that nothing in an output box
+  scrolls sideways.
 * Every listing of library source (``literalinclude`` of ``../mathrec/...``)
   names a Python object (``:pyobject:``, never line numbers that an edit of the
   module would shift), sits in a collapsible dropdown, and shows code that fits
@@ -78,6 +82,34 @@ def test_notebook_code_fits_the_code_box(path):
         if len(line) > LINE_LENGTH
     ]
     assert not wide, f"{path.name}: code lines wider than {LINE_LENGTH}:\n" + "\n".join(wide)
+
+
+def _text_outputs(cell: dict) -> list[str]:
+    """The text of a code cell's outputs that the book shows as plain text."""
+    texts = []
+    for output in cell.get("outputs", []):
+        data = output.get("data", {})
+        if "text/html" in data:
+            continue  # shown as an HTML table, not as text
+        text = output.get("text", data.get("text/plain"))
+        if text is not None:
+            texts.append("".join(text))
+    return texts
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_outputs_fit_the_output_box(path):
+    wide = [
+        f"cell {i}: {line[:60]}... ({len(line)} characters)"
+        for i, cell in enumerate(_cells(path))
+        if cell["cell_type"] == "code"
+        for text in _text_outputs(cell)
+        for line in text.splitlines()
+        if len(line) > LINE_LENGTH
+    ]
+    assert not wide, (
+        f"{path.name}: output lines wider than {LINE_LENGTH}:\n" + "\n".join(wide)
+    )
 
 
 def test_the_chapters_show_library_source():
