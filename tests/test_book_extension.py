@@ -228,3 +228,42 @@ def test_whole_book_pdf_builds(tmp_path):
     assert build_pdf.main(["--no-api", "--output", str(out)]) == 0
     data = out.read_bytes()
     assert data.startswith(b"%PDF") and data.count(b"/Type /Page") > 50
+
+
+# --------------------------------------------------------------------------- #
+# Numbering: chapters by the source's sections, exercises, equations and
+# theorems per chapter ("Exercise 4.2", "(4.3)").
+
+CHAPTER_PAGES = sorted(BUILD.glob("notebooks/ch0*.html")) if BUILT else []
+
+
+def _chapter_of(page: Path) -> int:
+    return int(re.match(r"ch0(\d)", page.name).group(1))
+
+
+@pytest.mark.book
+@pytest.mark.skipif(not CHAPTER_PAGES, reason="the book has not been built (_build/html)")
+@pytest.mark.parametrize("page", CHAPTER_PAGES, ids=lambda p: p.name)
+def test_chapter_pages_are_numbered_by_the_source_section(page):
+    html = page.read_text(encoding="utf-8")
+    n = _chapter_of(page)
+    title = re.search(r'<h1><span class="section-number">([\d.]+) </span>', html)
+    assert title, f"{page.name}: the title has no number"
+    assert title.group(1).split(".")[0] == str(n), (page.name, title.group(1))
+    for kind in ("Exercise", "Theorem", "Figure"):
+        numbers = re.findall(rf'<span class="caption-number">{kind} ([\d.]+) </span>', html)
+        assert all(x.split(".")[0] == str(n) for x in numbers), (page.name, kind, numbers)
+    for number in re.findall(r'<span class="eqno">\(([\d.]+)\)', html):
+        assert number.split(".")[0] == str(n), (page.name, number)
+
+
+@pytest.mark.book
+@pytest.mark.skipif(not BUILT, reason="the book has not been built (_build/html)")
+def test_derivations_cite_equations_by_number():
+    html = (BUILD / "notebooks" / "ch04_maths.html").read_text(encoding="utf-8")
+    numbered = re.findall(r'<span class="eqno">\((4\.\d+)\)', html)
+    cited = re.findall(r'href="#equation-[\w-]+">\((4\.\d+)\)</a>', html)
+    assert len(numbered) >= 10 and len(set(cited)) >= 8, (numbered, cited)
+    assert set(cited) <= set(numbered)
+    exercises = re.findall(r'<span class="caption-number">Exercise (4\.\d+) </span>', html)
+    assert exercises and exercises[0] == "4.1", exercises
