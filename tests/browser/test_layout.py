@@ -290,3 +290,57 @@ def test_code_boxes_hold_80_columns(server, browser):  # noqa: F811
         pytest.skip("no page to measure")
     print("characters a code box holds at 1400 px:", {k: round(v, 1) for k, v in held.items()})
     assert all(v >= CODE_COLUMNS for v in held.values()), held
+
+
+CHAPTER_PAGES = [rel for rel in PAGES if re.match(r"notebooks/ch\d\d_[\w-]+\.html$", rel)]
+
+# Every content image of the article: its alt text, shown size, and caption.
+IMAGES = r"""
+() => {
+  const article = document.querySelector('article.bd-article') || document.querySelector('main') || document.body;
+  const col = article.getBoundingClientRect();
+  const cs = getComputedStyle(article);
+  const room = col.width - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+  return [...article.querySelectorAll('img')]
+    .filter(img => !img.closest('.headerlink, .bd-sidebar-primary, .bd-sidebar-secondary'))
+    .map(img => {
+      const fig = img.closest('figure');
+      const cap = fig && fig.querySelector('figcaption');
+      return {
+        src: img.getAttribute('src') || '', alt: (img.getAttribute('alt') || '').trim(),
+        width: img.getBoundingClientRect().width, room,
+        output: !!img.closest('.cell_output'),
+        caption: cap ? cap.textContent.trim().replace(/\s+/g, ' ') : null,
+      };
+    });
+}
+"""
+
+# an alt text that only names a file: "a1b2c3...png", "_images/x.png", a hex hash
+FILE_NAME = re.compile(r"^(?:[\w./-]*\.(?:png|jpe?g|svg|gif)|[0-9a-f]{16,}[\w.-]*)$", re.I)
+
+
+@pytest.mark.parametrize("rel", CHAPTER_PAGES or ["(no chapter page)"])
+def test_chapter_figures_have_alt_text_and_numbered_captions(rel, server, browser):  # noqa: F811
+    """Each image of a chapter has real alt text; each plot is a numbered figure that fits."""
+    if rel not in PAGES:
+        pytest.skip("no chapter page built")
+    context = browser.new_context(viewport=DESKTOP, service_workers="block")
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        page.goto(f"{server}/{urllib.parse.quote(rel)}", wait_until="load")
+        images = page.evaluate(IMAGES)
+    finally:
+        context.close()
+    problems = []
+    for img in images:
+        name = img["src"].rsplit("/", 1)[-1]
+        if not img["alt"] or FILE_NAME.match(img["alt"]) or img["alt"] == name:
+            problems.append(f"{name}: alt text {img['alt']!r} is not a description")
+        if img["output"]:
+            if not img["caption"] or not re.match(r"Fig(?:ure|\.) \d+(?:\.\d+)+", img["caption"]):
+                problems.append(f"{name}: no numbered caption ({img['caption']!r})")
+            if img["width"] > img["room"] + 1:
+                problems.append(f"{name}: {img['width']:.0f} px wide in a {img['room']:.0f} px column")
+    assert not problems, f"{rel}:\n  " + "\n  ".join(problems)
