@@ -309,6 +309,8 @@ IMAGES = r"""
       return {
         src: img.getAttribute('src') || '', alt: (img.getAttribute('alt') || '').trim(),
         width: img.getBoundingClientRect().width, room,
+        height: img.getBoundingClientRect().height,
+        natural: img.naturalHeight ? img.naturalWidth / img.naturalHeight : null,
         output: !!img.closest('.cell_output'),
         caption: cap ? cap.textContent.trim().replace(/\s+/g, ' ') : null,
       };
@@ -344,3 +346,26 @@ def test_chapter_figures_have_alt_text_and_numbered_captions(rel, server, browse
             if img["width"] > img["room"] + 1:
                 problems.append(f"{name}: {img['width']:.0f} px wide in a {img['room']:.0f} px column")
     assert not problems, f"{rel}:\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.parametrize("rel", CHAPTER_PAGES or ["(no chapter page)"])
+def test_chapter_figures_keep_their_shape_on_a_phone(rel, server, browser):  # noqa: F811
+    """A figure narrower than its 1x width (on a phone) is scaled, not squeezed."""
+    if rel not in PAGES:
+        pytest.skip("no chapter page built")
+    context = browser.new_context(viewport=PHONE, service_workers="block")
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        page.goto(f"{server}/{urllib.parse.quote(rel)}", wait_until="load")
+        images = page.evaluate(IMAGES)
+    finally:
+        context.close()
+    squeezed = [
+        f"{img['src'].rsplit('/', 1)[-1]}: shown {img['width']:.0f} x {img['height']:.0f} px, "
+        f"drawn with aspect ratio {img['natural']:.3f}"
+        for img in images
+        if img["output"] and img["natural"] and img["height"] > 0
+        and abs(img["width"] / img["height"] / img["natural"] - 1) > 0.02
+    ]
+    assert not squeezed, f"{rel}:\n  " + "\n  ".join(squeezed)
