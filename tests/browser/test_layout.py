@@ -322,19 +322,24 @@ IMAGES = r"""
 FILE_NAME = re.compile(r"^(?:[\w./-]*\.(?:png|jpe?g|svg|gif)|[0-9a-f]{16,}[\w.-]*)$", re.I)
 
 
-@pytest.mark.parametrize("rel", CHAPTER_PAGES or ["(no chapter page)"])
-def test_chapter_figures_have_alt_text_and_numbered_captions(rel, server, browser):  # noqa: F811
-    """Each image of a chapter has real alt text; each plot is a numbered figure that fits."""
+def _chapter_images(rel: str, server: str, browser, viewport: dict) -> list[dict]:  # noqa: F811
+    """The content images of one chapter page (``IMAGES``) at ``viewport``."""
     if rel not in PAGES:
         pytest.skip("no chapter page built")
-    context = browser.new_context(viewport=DESKTOP, service_workers="block")
+    context = browser.new_context(viewport=viewport, service_workers="block")
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     try:
         page.goto(f"{server}/{urllib.parse.quote(rel)}", wait_until="load")
-        images = page.evaluate(IMAGES)
+        return page.evaluate(IMAGES)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("rel", CHAPTER_PAGES or ["(no chapter page)"])
+def test_chapter_figures_have_alt_text_and_numbered_captions(rel, server, browser):  # noqa: F811
+    """Each image of a chapter has real alt text; each plot is a numbered figure that fits."""
+    images = _chapter_images(rel, server, browser, DESKTOP)
     problems = []
     for img in images:
         name = img["src"].rsplit("/", 1)[-1]
@@ -351,16 +356,7 @@ def test_chapter_figures_have_alt_text_and_numbered_captions(rel, server, browse
 @pytest.mark.parametrize("rel", CHAPTER_PAGES or ["(no chapter page)"])
 def test_chapter_figures_keep_their_shape_on_a_phone(rel, server, browser):  # noqa: F811
     """A figure narrower than its 1x width (on a phone) is scaled, not squeezed."""
-    if rel not in PAGES:
-        pytest.skip("no chapter page built")
-    context = browser.new_context(viewport=PHONE, service_workers="block")
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    try:
-        page.goto(f"{server}/{urllib.parse.quote(rel)}", wait_until="load")
-        images = page.evaluate(IMAGES)
-    finally:
-        context.close()
+    images = _chapter_images(rel, server, browser, PHONE)
     squeezed = [
         f"{img['src'].rsplit('/', 1)[-1]}: shown {img['width']:.0f} x {img['height']:.0f} px, "
         f"drawn with aspect ratio {img['natural']:.3f}"
