@@ -267,3 +267,33 @@ def test_derivations_cite_equations_by_number():
     assert set(cited) <= set(numbered)
     exercises = re.findall(r'<span class="caption-number">Exercise (4\.\d+) </span>', html)
     assert exercises and exercises[0] == "4.1", exercises
+
+
+# Chapters whose derivations number their defining equations and cite them
+# (within the chapter or across chapters, e.g. chapter 7 citing (3.9)).
+CITING_CHAPTERS = ("ch01", "ch03_neighbourhood", "ch03_factorisation", "ch03_comparison",
+                   "ch04", "ch06", "ch07", "ch08", "ch09")
+
+
+@pytest.mark.book
+@pytest.mark.skipif(not CHAPTER_PAGES, reason="the book has not been built (_build/html)")
+def test_equations_are_numbered_in_every_chapter_and_cited_numbers_exist():
+    numbered, cited = {}, {}
+    for page in CHAPTER_PAGES:
+        html = page.read_text(encoding="utf-8")
+        numbered[page.stem] = re.findall(r'<span class="eqno">\(([\d.]+)\)', html)
+        cited[page.stem] = re.findall(r'href="[\w.]*#equation-[\w-]+">\(([\d.]+)\)</a>', html)
+    everywhere = {n for ns in numbered.values() for n in ns}
+    for stem, ns in numbered.items():
+        assert len(ns) == len(set(ns)), (stem, ns)
+    # every chapter with derivations numbers its equations ...
+    for n in range(1, 10):
+        if n == 5:  # the project chapter has no display equations
+            continue
+        assert any(numbered[s] for s in numbered if s.startswith(f"ch0{n}")), f"chapter {n}: no numbered equation"
+    # ... and its prose cites them by number, with links that land on a numbered equation
+    for prefix in CITING_CHAPTERS:
+        pages = [s for s in cited if s.startswith(prefix)]
+        assert pages and any(cited[s] for s in pages), f"{prefix}: no equation cited by number"
+    for stem, cs in cited.items():
+        assert set(cs) <= everywhere, (stem, sorted(set(cs) - everywhere))
