@@ -5,13 +5,16 @@ in its imports cell, so that all figures share one look that stays readable
 where the book is read:
 
 * **Size.** The book's text column is about 750 px wide (at a 1400 px window).
-  A figure is 7 in wide at 100 dpi by default, 700 px, so the browser shows it
-  at its own size instead of scaling it (and its text) down. A figure with
-  several panels puts one or two panels in a row, never three: each panel keeps
-  the full text size.
-* **Text.** Tick labels are 12 pt, 16.7 px at column width (and still about
-  9 px on a 400 px phone screen, where the figure is scaled to the screen);
-  axis labels 13 pt, titles 14 pt, legends 11 pt.
+  A figure is 5.6 in wide at 100 dpi by default, 560 px, so the browser shows
+  it at its own size instead of scaling it (and its text) down. On a 400 px
+  phone screen the column is about 350 px and the figure is scaled to it: the
+  narrower the figure, the larger its text stays there. A figure with several
+  panels puts one or two panels in a row, never three: each panel keeps the
+  full text size.
+* **Text.** Tick labels are 12 pt, 16.7 px at column width and about 10.5 px
+  on a 400 px phone; axis labels 13 pt, titles 14 pt, legends 11 pt. No text
+  in a figure is smaller than :data:`MIN_FONT_PT` (11 pt: 15.3 px at column
+  width, about 9.6 px on the phone).
 * **Sharpness.** In a notebook the inline backend draws PNGs at twice the
   resolution and records the figure's size in the output's metadata (IPython's
   "retina" format), so the figure is sharp on high-density screens and is
@@ -30,7 +33,13 @@ it, and it is not a dependency of the package (the notebooks need it).
 
 from __future__ import annotations
 
-__all__ = ["OKABE_ITO", "book_style", "use_book_style"]
+__all__ = ["MIN_FONT_PT", "OKABE_ITO", "book_style", "use_book_style"]
+
+#: The smallest text size in the book's figures, in points. At the default
+#: 100 dpi, 1 pt is 100/72 px: 11 pt is 15.3 px when a figure is shown at its
+#: own size and about 9.6 px when a 560 px figure is scaled to a phone's
+#: 350 px column.
+MIN_FONT_PT: float = 11
 
 #: The Okabe--Ito palette (Okabe and Ito 2008), in the order of the colour
 #: cycle: blue, orange, bluish green, vermilion, reddish purple, sky blue,
@@ -60,8 +69,8 @@ def book_style() -> dict:
     from cycler import cycler  # installed with Matplotlib
 
     return {
-        # 7 in x 100 dpi = 700 px: shown unscaled in the 750 px text column
-        "figure.figsize": (7.0, 4.2),
+        # 5.6 in x 100 dpi = 560 px: shown unscaled in the 750 px text column
+        "figure.figsize": (5.6, 3.4),
         "figure.dpi": 100,
         "savefig.dpi": 200,
         "figure.constrained_layout.use": True,
@@ -101,7 +110,7 @@ def use_book_style() -> None:
     ``matplotlib.rcParams`` and, when IPython is running, switches the inline
     backend to the "retina" format: PNGs at twice the figure's dpi whose
     output metadata record the 1x width and height, so the notebook and the
-    book show them at their nominal size (700 px for the default 7 in).
+    book show them at their nominal size (560 px for the default 5.6 in).
 
     It returns nothing, so that a call at the end of a cell prints nothing.
     """

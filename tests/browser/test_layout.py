@@ -311,6 +311,7 @@ IMAGES = r"""
         width: img.getBoundingClientRect().width, room,
         height: img.getBoundingClientRect().height,
         natural: img.naturalHeight ? img.naturalWidth / img.naturalHeight : null,
+        naturalWidth: img.naturalWidth,
         output: !!img.closest('.cell_output'),
         caption: cap ? cap.textContent.trim().replace(/\s+/g, ' ') : null,
       };
@@ -365,3 +366,31 @@ def test_chapter_figures_keep_their_shape_on_a_phone(rel, server, browser):  # n
         and abs(img["width"] / img["height"] / img["natural"] - 1) > 0.02
     ]
     assert not squeezed, f"{rel}:\n  " + "\n  ".join(squeezed)
+
+
+# The smallest text of a figure, as the reader sees it. A notebook figure is a
+# PNG drawn at twice its 1x size ("retina", mathrec.plotting.use_book_style), in
+# which no text is smaller than MIN_FONT_PT at figure.dpi (the style and
+# tests/test_plotting.py pin both). Its rendered text size is that size in px
+# times the factor by which the browser scales the 1x image, measured here.
+SMALLEST_TEXT_PX = {"desktop": 14.0, "phone": 9.0}
+
+
+@pytest.mark.parametrize("rel", CHAPTER_PAGES or ["(no chapter page)"])
+@pytest.mark.parametrize("screen", ["desktop", "phone"])
+def test_figure_text_is_legible_at_column_width_and_on_a_phone(rel, screen, server, browser):  # noqa: F811
+    """The smallest text of every chapter figure is >= 14 px at 1400 px and >= 9 px at 400 px."""
+    from mathrec.plotting import MIN_FONT_PT, book_style
+
+    px_per_pt = book_style()["figure.dpi"] / 72
+    images = _chapter_images(rel, server, browser, DESKTOP if screen == "desktop" else PHONE)
+    small = []
+    for img in images:
+        if not img["output"] or not img["naturalWidth"]:
+            continue
+        scale = img["width"] / (img["naturalWidth"] / 2)
+        text = MIN_FONT_PT * px_per_pt * scale
+        if text < SMALLEST_TEXT_PX[screen]:
+            name = img["src"].rsplit("/", 1)[-1]
+            small.append(f"{name}: shown at {scale:.2f}x, smallest text {text:.1f} px")
+    assert not small, f"{rel} ({screen}):\n  " + "\n  ".join(small)
