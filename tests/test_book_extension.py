@@ -255,6 +255,9 @@ def test_chapter_pages_are_numbered_by_the_source_section(page):
         assert all(x.split(".")[0] == str(n) for x in numbers), (page.name, kind, numbers)
     for number in re.findall(r'<span class="eqno">\(([\d.]+)\)', html):
         assert number.split(".")[0] == str(n), (page.name, number)
+    # a heading does not repeat the number Sphinx gives it ("9.2. 9.2 The cold start")
+    doubled = re.findall(r'<span class="section-number">[\d.]+ </span>(\d+(?:\.\d+)*\.? [^<]*)', html)
+    assert not doubled, (page.name, doubled)
 
 
 @pytest.mark.book

@@ -394,3 +394,45 @@ def test_figure_text_is_legible_at_column_width_and_on_a_phone(rel, screen, serv
             name = img["src"].rsplit("/", 1)[-1]
             small.append(f"{name}: shown at {scale:.2f}x, smallest text {text:.1f} px")
     assert not small, f"{rel} ({screen}):\n  " + "\n  ".join(small)
+
+
+# On a phone a numbered equation puts its number on its own line
+# (_static/mathrec-reader.css): the formula gets the whole column instead of
+# what the number leaves of it, the number never covers the formula, and a
+# formula wider than the column starts at its left edge and scrolls from there.
+EQUATIONS = r"""
+() => [...document.querySelectorAll('div.math')].filter(d => d.querySelector(':scope > span.eqno'))
+  .map(d => {
+    const n = d.querySelector(':scope > span.eqno').getBoundingClientRect();
+    const box = d.querySelector('mjx-container');
+    if (!box) return null;
+    const f = box.getBoundingClientRect();
+    const math = (box.querySelector('mjx-math') || box).getBoundingClientRect();
+    const overlap = !(n.right <= f.left || f.right <= n.left || n.bottom <= f.top || f.bottom <= n.top);
+    const whole = f.width >= d.getBoundingClientRect().width - 2;
+    return {id: d.id, overlap, whole, cut: math.left < f.left - 1};
+  }).filter(Boolean)
+"""
+
+
+@pytest.mark.parametrize("rel", CHAPTER_PAGES or ["(no chapter page)"])
+def test_equation_numbers_leave_the_formula_whole_on_a_phone(rel, server, browser):  # noqa: F811
+    """At 400 px a numbered formula has the whole column, uncovered, its start not cut off."""
+    if rel not in PAGES:
+        pytest.skip("no chapter page built")
+    context = browser.new_context(viewport=PHONE, service_workers="block")
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        page.goto(f"{server}/{urllib.parse.quote(rel)}", wait_until="load")
+        page.wait_for_function("() => !window.MathJax || (MathJax.startup && MathJax.startup.promise)")
+        page.evaluate("() => window.MathJax && MathJax.startup ? MathJax.startup.promise : null")
+        found = page.evaluate(EQUATIONS)
+    finally:
+        context.close()
+    bad = [f"{e['id']}: " + ", ".join(
+               what for what, wrong in [("number covers the formula", e["overlap"]),
+                                        ("formula narrower than the column", not e["whole"]),
+                                        ("formula's start cut off", e["cut"])] if wrong)
+           for e in found if e["overlap"] or e["cut"] or not e["whole"]]
+    assert not bad, f"{rel}:\n  " + "\n  ".join(bad)
