@@ -68,6 +68,8 @@ def test_spark_documented_example_uses_min_k_t_and_counts_empty_queries_as_zero(
     assert mean(metrics.average_precision_at_k, 2) == pytest.approx(0.25)
     assert str(mean(metrics.ndcg_at_k, 3)).startswith("0.33")
     assert str(mean(metrics.ndcg_at_k, 10)).startswith("0.48")
+    # untruncated MAP divides by |T|: "meanAveragePrecision 0.35..."
+    assert str(mean(lambda p, t, k: metrics.average_precision(p, t), 0)).startswith("0.35")
 
 
 def test_sklearn_average_precision_is_the_untruncated_ap():
