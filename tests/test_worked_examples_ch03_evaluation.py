@@ -240,8 +240,12 @@ def test_tuning_on_test_is_optimistic_and_the_leaderboard_cannot_separate(tempor
     assert tst[on_test] - tst[on_valid] == pytest.approx(0.033, abs=0.004)
     pop = _ndcg(Popularity(), train_t, test_t)
     assert len(pop) == 28
-    board = {"Popularity": pop, "PureSVD": per_user[10]}
+    bpr = _ndcg(BPR(n_epochs=20, random_state=0), train_t, test_t)  # chosen on validation
+    board = {"Popularity": pop, "PureSVD": per_user[10], "BPR": bpr}
     for m, v in board.items():
-        assert 0.085 <= v.mean() <= 0.105
+        assert 0.084 <= v.mean() <= 0.099
         lo, hi = _ci(v)
         assert lo < 0.05 and hi > 0.14  # every interval spans roughly 0.03 to 0.17
+    for m in ("PureSVD", "BPR"):  # paired with Popularity: no difference is resolved
+        lo, hi = _ci(board[m] - pop)
+        assert lo < 0 < hi
