@@ -202,9 +202,15 @@ def scores(split, fitted):
         s_neg = np.asarray(model.predict(np.repeat(pu, 100), neg.ravel()))
         rank = 1 + (s_neg.reshape(-1, 100) > s_pos[:, None]).sum(axis=1)
         hit = pd.Series(rank <= 10, index=pu).groupby(level=0).mean()
+        ndcg = np.array([metrics.ndcg_at_k(top[v], relevant[v], 10)
+                         for v in users])
+        idx = np.random.default_rng(0).integers(
+            0, len(ndcg), size=(2000, len(ndcg)))
         out[m] = {
-            "ndcg": np.mean([metrics.ndcg_at_k(top[v], relevant[v], 10)
-                             for v in users]),
+            "ndcg": ndcg.mean(),
+            "ndcg_ci": np.percentile(ndcg[idx].mean(axis=1), [2.5, 97.5]),
+            "hr": np.mean([metrics.hit_rate_at_k(top[v], relevant[v], 10)
+                           for v in users]),
             "sampled_hr": hit.mean(),
         }
     return out
@@ -233,6 +239,12 @@ def test_full_ranking_puts_gmf_and_neumf_below_puresvd(scores):
     assert scores["GMF"]["ndcg"] == pytest.approx(0.155, abs=0.02)
     assert scores["NeuMF"]["ndcg"] == pytest.approx(0.148, abs=0.02)
     assert max(scores["GMF"]["ndcg"], scores["NeuMF"]["ndcg"]) < 0.22
+    low_svd = scores["PureSVD"]["ndcg_ci"][0]
+    assert scores["GMF"]["ndcg_ci"][1] < low_svd  # the intervals do not overlap
+    assert scores["NeuMF"]["ndcg_ci"][1] < low_svd
+    assert scores["PureSVD"]["hr"] == pytest.approx(0.723, abs=0.002)
+    assert scores["GMF"]["hr"] == pytest.approx(0.602, abs=0.03)
+    assert scores["NeuMF"]["hr"] == pytest.approx(0.577, abs=0.03)
 
 
 @needs_copy
