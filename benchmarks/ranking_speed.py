@@ -33,6 +33,7 @@ from mathrec.datasets import load_movielens, load_movielens_items
 from mathrec.factorization import ALS, BiasedMF, ImplicitALS, PureSVD
 from mathrec.incremental import IncrementalALS
 from mathrec.neighbors import ItemKNN, UserKNN
+from mathrec.ranking import BPR, EASE
 from mathrec.split import random_split
 
 
@@ -72,6 +73,8 @@ def main():
         "BiasedMF": (BiasedMF, {"random_state": 0}),
         "ALS": (ALS, {"random_state": 0}),
         "ImplicitALS": (ImplicitALS, {"random_state": 0}),
+        "BPR": (BPR, {"random_state": 0}),
+        "EASE": (EASE, {}),
         "ContentBased": (ContentBased, {}),
         "IncrementalALS": (None, {}),
     }
