@@ -323,8 +323,8 @@ IMAGES = r"""
 FILE_NAME = re.compile(r"^(?:[\w./-]*\.(?:png|jpe?g|svg|gif)|[0-9a-f]{16,}[\w.-]*)$", re.I)
 
 
-def _chapter_images(rel: str, server: str, browser, viewport: dict) -> list[dict]:  # noqa: F811
-    """The content images of one chapter page (``IMAGES``) at ``viewport``."""
+def _on_chapter_page(rel: str, server: str, browser, viewport: dict, script: str):  # noqa: F811
+    """Run ``script`` on one chapter page at ``viewport``, once MathJax has typeset it."""
     if rel not in PAGES:
         pytest.skip("no chapter page built")
     context = browser.new_context(viewport=viewport, service_workers="block")
@@ -332,9 +332,16 @@ def _chapter_images(rel: str, server: str, browser, viewport: dict) -> list[dict
     page.set_default_timeout(TIMEOUT_MS)
     try:
         page.goto(f"{server}/{urllib.parse.quote(rel)}", wait_until="load")
-        return page.evaluate(IMAGES)
+        # page.evaluate awaits a returned promise: MathJax's, when the page has maths
+        page.evaluate("() => window.MathJax && MathJax.startup ? MathJax.startup.promise : null")
+        return page.evaluate(script)
     finally:
         context.close()
+
+
+def _chapter_images(rel: str, server: str, browser, viewport: dict) -> list[dict]:  # noqa: F811
+    """The content images of one chapter page (``IMAGES``) at ``viewport``."""
+    return _on_chapter_page(rel, server, browser, viewport, IMAGES)
 
 
 @pytest.mark.parametrize("rel", CHAPTER_PAGES or ["(no chapter page)"])
@@ -418,18 +425,7 @@ EQUATIONS = r"""
 @pytest.mark.parametrize("rel", CHAPTER_PAGES or ["(no chapter page)"])
 def test_equation_numbers_leave_the_formula_whole_on_a_phone(rel, server, browser):  # noqa: F811
     """At 400 px a numbered formula has the whole column, uncovered, its start not cut off."""
-    if rel not in PAGES:
-        pytest.skip("no chapter page built")
-    context = browser.new_context(viewport=PHONE, service_workers="block")
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    try:
-        page.goto(f"{server}/{urllib.parse.quote(rel)}", wait_until="load")
-        page.wait_for_function("() => !window.MathJax || (MathJax.startup && MathJax.startup.promise)")
-        page.evaluate("() => window.MathJax && MathJax.startup ? MathJax.startup.promise : null")
-        found = page.evaluate(EQUATIONS)
-    finally:
-        context.close()
+    found = _on_chapter_page(rel, server, browser, PHONE, EQUATIONS)
     bad = [f"{e['id']}: " + ", ".join(
                what for what, wrong in [("number covers the formula", e["overlap"]),
                                         ("formula narrower than the column", not e["whole"]),
