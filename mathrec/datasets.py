@@ -7,7 +7,8 @@ chapter 3.
 Three kinds of data, for three purposes:
 
 * **real**: :func:`load_movielens` and :func:`load_movielens_items` read the
-  MovieLens *ml-latest-small* data set [1]_ from a cache folder, downloading
+  MovieLens data sets [1]_ *ml-latest-small* (the book's), *ml-100k* and
+  *ml-1m* (those of published comparisons) from a cache folder, downloading
   and verifying the official zip from GroupLens the first time;
 * **synthetic**: :func:`make_synthetic` draws ratings from a model whose truth
   is known (latent tastes, categories, a popularity long tail, exposure that
@@ -61,29 +62,81 @@ __all__ = [
     "toy_vectors",
 ]
 
-#: Known MovieLens variants.  Each entry says where the official zip lies, which
-# : folder it unpacks to, and what a correct copy looks like.  ``None`` in a
-# check
-#: means "not checked".  Variants with the same csv layout as *ml-latest-small*
-#: (``ratings.csv`` with ``userId,movieId,rating,timestamp`` and ``movies.csv``
-#: with ``movieId,title,genres``; e.g. ml-25m, ml-32m) can be added here.
+#: Known MovieLens variants.  Each entry says where the official zip lies,
+#: which folder it unpacks to, how its files are laid out (``format``) and what
+#: a correct copy looks like.  ``None`` in a check means "not checked".
+#:
+#: * ``ml-latest-small`` (format ``csv``): ``ratings.csv`` with
+#:   ``userId,movieId,rating,timestamp`` and ``movies.csv`` with
+#:   ``movieId,title,genres``; its ratings file is checked by SHA-256.
+#: * ``ml-100k`` (format ``ml-100k``): ``u.data`` (tab-separated
+#:   ``user item rating timestamp``, no header), ``u.item`` (``|``-separated,
+#:   Latin-1, 19 genre flags named in ``u.genre``).
+#: * ``ml-1m`` (format ``ml-1m``): ``ratings.dat`` and ``movies.dat``
+#:   (``::``-separated, no header, Latin-1).
+#:
+#: The two older variants are checked by the MD5 of the zip that GroupLens
+#: publishes beside it (``ml-100k.zip.md5``, ``ml-1m.zip.md5``) when they are
+#: downloaded, and by their numbers of ratings, users and movies on every load.
 MOVIELENS_VARIANTS: dict[str, dict] = {
     "ml-latest-small": {
         "url": "https://files.grouplens.org/datasets/movielens/ml-latest-small.zip",
         "folder": "ml-latest-small",
+        "format": "csv",
         "ratings_file": "ratings.csv",
         "movies_file": "movies.csv",
         "n_ratings": 100_836,
         "n_users": 610,
         "n_movies": 9_742,
         "n_rated_movies": 9_724,
+        "rating_scale": (0.5, 5.0, 0.5),
         "ratings_sha256": "80da8b3393dae325bbba5a31f291a6ba55d8d4f4396de3c456f2c1635b1b70e8",
+        "zip_md5": None,
         "licence": (
             "MovieLens ml-latest-small, GroupLens Research, University of "
             "Minnesota; "
             "non-commercial use, redistribution under the same terms, cite "
             "Harper & Konstan (2015), "
             "https://files.grouplens.org/datasets/movielens/ml-latest-small-README.html"
+        ),
+    },
+    "ml-100k": {
+        "url": "https://files.grouplens.org/datasets/movielens/ml-100k.zip",
+        "folder": "ml-100k",
+        "format": "ml-100k",
+        "ratings_file": "u.data",
+        "movies_file": "u.item",
+        "genres_file": "u.genre",
+        "n_ratings": 100_000,
+        "n_users": 943,
+        "n_movies": 1_682,
+        "n_rated_movies": 1_682,
+        "rating_scale": (1.0, 5.0, 1.0),
+        "ratings_sha256": None,
+        "zip_md5": "0e33842e24a9c977be4e0107933c0723",
+        "licence": (
+            "MovieLens 100K, GroupLens Research, University of Minnesota; "
+            "non-commercial use, cite Harper & Konstan (2015), "
+            "https://files.grouplens.org/datasets/movielens/ml-100k-README.txt"
+        ),
+    },
+    "ml-1m": {
+        "url": "https://files.grouplens.org/datasets/movielens/ml-1m.zip",
+        "folder": "ml-1m",
+        "format": "ml-1m",
+        "ratings_file": "ratings.dat",
+        "movies_file": "movies.dat",
+        "n_ratings": 1_000_209,
+        "n_users": 6_040,
+        "n_movies": 3_883,
+        "n_rated_movies": 3_706,
+        "rating_scale": (1.0, 5.0, 1.0),
+        "ratings_sha256": None,
+        "zip_md5": "c4d9eecfca2ab87c1945afe126590906",
+        "licence": (
+            "MovieLens 1M, GroupLens Research, University of Minnesota; "
+            "non-commercial use, cite Harper & Konstan (2015), "
+            "https://files.grouplens.org/datasets/movielens/ml-1m-README.txt"
         ),
     },
 }
@@ -151,6 +204,34 @@ def _lf_sha256(raw: bytes) -> str:
     return hashlib.sha256(raw.replace(b"\r\n", b"\n")).hexdigest()
 
 
+_RATING_COLUMNS = ["userId", "movieId", "rating", "timestamp"]
+_RATING_DTYPES = {
+    "userId": np.int64,
+    "movieId": np.int64,
+    "rating": np.float64,
+    "timestamp": np.int64,
+}
+
+
+def _parse_ratings(raw: bytes, fmt: str) -> pd.DataFrame:
+    """Parse a ratings file of the given layout into the csv layout's columns."""
+    if fmt == "csv":
+        return pd.read_csv(io.BytesIO(raw), dtype=_RATING_DTYPES)
+    if fmt == "ml-1m":  # UserID::MovieID::Rating::Timestamp
+        raw, sep = raw.replace(b"::", b"\t"), "\t"
+    elif fmt == "ml-100k":  # user id | item id | rating | timestamp, tabs
+        sep = "\t"
+    else:
+        raise ValueError(f"unknown MovieLens file format {fmt!r}")
+    df = pd.read_csv(
+        io.BytesIO(raw), sep=sep, header=None, dtype=np.int64
+    )
+    if df.shape[1] != 4:
+        raise ValueError(f"{df.shape[1]} columns, expected 4")
+    df.columns = _RATING_COLUMNS
+    return df.astype(_RATING_DTYPES)
+
+
 def _check_ratings(raw: bytes, spec: dict, where: str) -> pd.DataFrame:
     """Verify checksum and sizes of a ratings file; return it parsed."""
     expected = spec.get("ratings_sha256")
@@ -164,20 +245,12 @@ def _check_ratings(raw: bytes, spec: dict, where: str) -> pd.DataFrame:
                 f"one"
             )
     try:
-        df = pd.read_csv(
-            io.BytesIO(raw),
-            dtype={
-                "userId": np.int64,
-                "movieId": np.int64,
-                "rating": np.float64,
-                "timestamp": np.int64,
-            },
-        )
+        df = _parse_ratings(raw, spec.get("format", "csv"))
     except (ValueError, pd.errors.ParserError) as exc:
         raise DatasetIntegrityError(
             f"{where}: {spec['ratings_file']} cannot be parsed: {exc}"
         ) from exc
-    cols = ["userId", "movieId", "rating", "timestamp"]
+    cols = _RATING_COLUMNS
     if list(df.columns) != cols:
         raise DatasetIntegrityError(
             f"{where}: {spec['ratings_file']} has columns {list(df.columns)}, "
@@ -193,6 +266,23 @@ def _check_ratings(raw: bytes, spec: dict, where: str) -> pd.DataFrame:
                 f"{where}: {spec['ratings_file']} has {key}={value}, expected "
                 f"{spec[key]}"
             )
+    if spec.get("rating_scale") is not None:
+        low, high, step = spec["rating_scale"]
+        r = df["rating"].to_numpy()
+        steps = (r - low) / step
+        bad = (r < low) | (r > high) | (steps != np.round(steps))
+        if bad.any():
+            raise DatasetIntegrityError(
+                f"{where}: {spec['ratings_file']} has {int(bad.sum())} "
+                f"ratings off the scale {low:g} to {high:g} in steps of "
+                f"{step:g}, e.g. {r[bad][0]!r}"
+            )
+    n_pairs = len(df.drop_duplicates(["userId", "movieId"]))
+    if n_pairs != len(df):
+        raise DatasetIntegrityError(
+            f"{where}: {spec['ratings_file']} rates {len(df) - n_pairs} "
+            f"(user, movie) pairs twice"
+        )
     return df.rename(columns={"userId": "user", "movieId": "item"})
 
 
@@ -233,6 +323,20 @@ def _download(url, dest: Path):
         )
 
 
+def _needed_files(spec: dict) -> list[str]:
+    """The files a variant's folder must hold."""
+    keys = ("ratings_file", "movies_file", "genres_file")
+    return [spec[k] for k in keys if spec.get(k)]
+
+
+def _md5(path: Path) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def _extract(zip_path: Path, spec: dict, target: Path, url: str):
     """Extract the variant's folder from the zip into ``target`` (safely)."""
     prefix = spec["folder"] + "/"
@@ -244,7 +348,7 @@ def _extract(zip_path: Path, spec: dict, target: Path, url: str):
                 if m.filename.startswith(prefix) and not m.is_dir()
             ]
             names = {m.filename[len(prefix) :] for m in members}
-            for needed in (spec["ratings_file"], spec["movies_file"]):
+            for needed in _needed_files(spec):
                 if needed not in names:
                     raise DatasetIntegrityError(
                         f"the zip from {url} has no {prefix}{needed}"
@@ -278,9 +382,10 @@ def fetch_movielens(
 
     On a cache hit nothing is written (the cache may be read-only).  On a miss
     the official zip is downloaded into a temporary folder inside the cache,
-    extracted there, verified (SHA-256 of the LF-normalised ratings file and the
-    numbers of ratings, users and movies), and only then moved into place with
-    one rename; a failed or corrupt download leaves the cache as it was.
+    verified (the zip's MD5 for *ml-100k* and *ml-1m*, as GroupLens publishes
+    it), extracted there, verified again (the checks of
+    :func:`load_movielens`), and only then moved into place with one rename;
+    a failed or corrupt download leaves the cache as it was.
 
     Parameters
     ----------
@@ -310,14 +415,12 @@ def fetch_movielens(
     home = get_data_home(data_home)
     folder = home / spec["folder"]
     url = url or spec["url"]
-    if (folder / spec["ratings_file"]).is_file() and (
-        folder / spec["movies_file"]
-    ).is_file():
+    needed = _needed_files(spec)
+    if all((folder / name).is_file() for name in needed):
         return folder
     if folder.exists():
         raise DatasetUnavailableError(
-            f"{folder} exists but lacks {spec['ratings_file']} or "
-            f"{spec['movies_file']}; "
+            f"{folder} exists but lacks {' or '.join(needed)}; "
             f"remove it (or complete it from {url}) and try again"
         )
     if not download:
@@ -344,6 +447,13 @@ def fetch_movielens(
             raise _unavailable(
                 variant, spec, folder, url, f"{type(exc).__name__}: {exc}"
             ) from exc
+        expected_md5 = spec.get("zip_md5")
+        if expected_md5 is not None and _md5(zip_path) != expected_md5:
+            raise DatasetIntegrityError(
+                f"download from {url}: the zip's MD5 is {_md5(zip_path)}, "
+                f"expected {expected_md5} (published by GroupLens beside the "
+                f"zip); the file is corrupt or not the official one"
+            )
         staged = tmp / spec["folder"]
         _extract(zip_path, spec, staged, url)
         _check_ratings(
@@ -375,16 +485,22 @@ def load_movielens(
     """Load MovieLens ratings as a DataFrame ``user, item, rating, timestamp``.
 
     The data set is read from the cache folder, downloaded first when absent
-    (see :func:`fetch_movielens`), and verified on every load: the SHA-256 of
-    the ratings file with LF line endings and the numbers of ratings, users and
-    rated movies must match :data:`MOVIELENS_VARIANTS`.
+    (see :func:`fetch_movielens`), and verified on every load: the numbers of
+    ratings, users and rated movies must match :data:`MOVIELENS_VARIANTS`,
+    every rating must lie on the variant's scale, no (user, movie) pair may
+    be rated twice, and for *ml-latest-small* the SHA-256 of the ratings file
+    with LF line endings must match too.
 
     Parameters
     ----------
-    variant : str, default "ml-latest-small"
-        ``ml-latest-small``: 100,836 ratings by 610 users of 9,724 movies
-        (9,742 movies listed), 0.5 to 5 stars in half-star steps, collected
-        1996-2018.
+    variant : {"ml-latest-small", "ml-100k", "ml-1m"}
+        ``ml-latest-small`` (the default): 100,836 ratings by 610 users of
+        9,724 movies (9,742 movies listed), 0.5 to 5 stars in half-star steps,
+        collected 1996-2018. ``ml-100k``: 100,000 ratings by 943 users of
+        1,682 movies, 1 to 5 stars, 1997-1998. ``ml-1m``: 1,000,209 ratings by
+        6,040 users of 3,706 movies (3,883 listed), 1 to 5 stars, 2000-2003;
+        the data set of He et al. (2017) and Rendle et al. (2020). All three
+        give the same columns.
     data_home : path-like, optional
         The cache folder; default: the environment variable ``MATHREC_DATA``,
         else the user's cache folder (see :func:`get_data_home`).
@@ -398,7 +514,8 @@ def load_movielens(
     pandas.DataFrame
         Columns ``user`` (int64, MovieLens userId), ``item`` (int64, movieId),
         ``rating`` (float64), ``timestamp`` (int64, seconds since 1970 UTC), in
-        the file's order (by user, then movie).
+        the file's order (by user, then movie for *ml-latest-small*; by user
+        for *ml-1m*; unsorted for *ml-100k*).
 
     Raises
     ------
@@ -443,18 +560,68 @@ def _recover(folder):
     )
 
 
-def _read_movies(path, spec, where):
-    """Parse a movies file; any parse error becomes a DatasetIntegrityError."""
-    cols = ["movieId", "title", "genres"]
-    try:
-        movies = pd.read_csv(
+def _split_lines(path, sep, n_fields, name):
+    """The fields of each non-empty line of a Latin-1 text file."""
+    rows = []
+    text = Path(path).read_bytes().decode("latin-1")
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        fields = line.split(sep)
+        if len(fields) != n_fields:
+            raise ValueError(
+                f"line {number} of {name} has {len(fields)} fields, expected "
+                f"{n_fields}"
+            )
+        rows.append(fields)
+    return rows
+
+
+def _parse_movies(path, spec):
+    """A movies file as ``movieId, title, genres`` (genres joined by "|")."""
+    fmt = spec.get("format", "csv")
+    if fmt == "csv":
+        return pd.read_csv(
             path,
             dtype={"movieId": np.int64, "title": str, "genres": str},
             keep_default_na=False,
             encoding="utf-8",
         )
+    if fmt == "ml-1m":  # MovieID::Title::Genres
+        rows = _split_lines(path, "::", 3, spec["movies_file"])
+    elif fmt == "ml-100k":
+        # u.genre: "name|index"; u.item: id|title|release date|video
+        # release date|IMDb URL|one 0/1 flag per genre
+        genre_path = Path(path).parent / spec["genres_file"]
+        names = [
+            name
+            for name, _ in _split_lines(genre_path, "|", 2, spec["genres_file"])
+        ]
+        rows = []
+        for fields in _split_lines(
+            path, "|", 5 + len(names), spec["movies_file"]
+        ):
+            flags = fields[5:]
+            if set(flags) - {"0", "1"}:
+                raise ValueError(f"genre flags {flags} are not 0 or 1")
+            genres = [
+                g for g, f in zip(names, flags) if f == "1" and g != "unknown"
+            ]
+            rows.append([fields[0], fields[1], "|".join(genres)])
+    else:
+        raise ValueError(f"unknown MovieLens file format {fmt!r}")
+    movies = pd.DataFrame(rows, columns=["movieId", "title", "genres"])
+    movies["movieId"] = movies["movieId"].astype(np.int64)
+    return movies
+
+
+def _read_movies(path, spec, where):
+    """Parse a movies file; any parse error becomes a DatasetIntegrityError."""
+    cols = ["movieId", "title", "genres"]
+    try:
+        movies = _parse_movies(path, spec)
     # UnicodeDecodeError is a ValueError
-    except (ValueError, pd.errors.ParserError) as exc:
+    except (ValueError, pd.errors.ParserError, OSError) as exc:
         raise DatasetIntegrityError(
             f"{where}: {spec['movies_file']} cannot be parsed "
             f"({type(exc).__name__}: {exc})"

@@ -478,3 +478,172 @@ def test_damaged_movies_in_a_download_leave_the_cache_empty(tmp_path, server):
     with pytest.raises(DatasetIntegrityError, match="download from .*movies.csv cannot be parsed"):
         load_movielens(data_home=tmp_path, url=server.url("/ml.zip"))
     assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- ml-100k and ml-1m
+# Small zips in the layout of the official ones, served over 127.0.0.1; the
+# registry's checks (MD5 of the zip, sizes) are set to those of the small zips.
+ML100K_GENRES = ["unknown", "Action", "Adventure", "Children's", "Comedy", "Drama"]
+
+
+def _flags(*on):
+    return "|".join("1" if g in on else "0" for g in ML100K_GENRES)
+
+
+def make_ml100k_zip(ratings=None, items=None):
+    ratings = ratings or [(2, 1, 4, 881250949), (1, 1, 5, 874965758), (1, 3, 3, 876893171),
+                          (3, 2, 1, 878887116), (2, 3, 2, 880606923)]
+    items = items or [
+        "1|Toy Story (1995)|01-Jan-1995||http://us.imdb.com/M/title-exact?Toy%20Story%20(1995)|"
+        + _flags("Children's", "Comedy"),
+        f"2|GoldenEye (1995)|01-Jan-1995||http://us.imdb.com/M/title-exact?GoldenEye%20(1995)|{_flags('Action', 'Adventure')}",
+        f"3|unknown||||{_flags('unknown')}",
+    ]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("ml-100k/", b"")
+        zf.writestr("ml-100k/u.data", "".join(f"{u}\t{i}\t{r}\t{t}\n" for u, i, r, t in ratings))
+        zf.writestr("ml-100k/u.item", ("\n".join(items) + "\n").encode("latin-1"))
+        zf.writestr("ml-100k/u.genre", "".join(f"{g}|{k}\n" for k, g in enumerate(ML100K_GENRES)) + "\n")
+        zf.writestr("ml-100k/u1.base", b"1\t1\t5\t874965758\n")  # other files come along
+        zf.writestr("ml-100k/README", b"MovieLens 100K\n")
+    return buf.getvalue()
+
+
+def make_ml1m_zip(ratings=None, movies=None):
+    ratings = ratings or [(1, 1193, 5, 978300760), (1, 661, 3, 978302109), (2, 1193, 4, 978298413),
+                          (3, 3408, 4, 978297068)]
+    movies = movies or ["1193::One Flew Over the Cuckoo's Nest (1975)::Drama",
+                        "661::James and the Giant Peach (1996)::Animation|Children's|Musical",
+                        "3408::Erin Brockovich (2000)::Drama",
+                        "3409::Café au lait (1993)::Comedy"]  # listed, never rated; Latin-1
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("ml-1m/", b"")
+        zf.writestr("ml-1m/ratings.dat", "".join(f"{u}::{i}::{r}::{t}\n" for u, i, r, t in ratings))
+        zf.writestr("ml-1m/movies.dat", ("\n".join(movies) + "\n").encode("latin-1"))
+        zf.writestr("ml-1m/users.dat", b"1::F::1::10::48067\n")
+        zf.writestr("ml-1m/README", b"MovieLens 1M\n")
+    return buf.getvalue()
+
+
+def _serve(server, monkeypatch, variant, body, **sizes):
+    """Serve ``body`` as the variant's zip and point the registry at it."""
+    import hashlib
+
+    server.files[f"/{variant}.zip"] = body
+    spec = dict(MOVIELENS_VARIANTS[variant], url=server.url(f"/{variant}.zip"),
+                zip_md5=hashlib.md5(body).hexdigest(), **sizes)
+    monkeypatch.setitem(MOVIELENS_VARIANTS, variant, spec)
+    return spec
+
+
+def test_ml100k_download_parse_and_cache(server, tmp_path, monkeypatch):
+    _serve(server, monkeypatch, "ml-100k", make_ml100k_zip(),
+           n_ratings=5, n_users=3, n_movies=3, n_rated_movies=3)
+    cache = tmp_path / "cache"
+    ratings = load_movielens("ml-100k", data_home=cache)
+    assert list(ratings.columns) == ["user", "item", "rating", "timestamp"]
+    assert [str(t) for t in ratings.dtypes] == ["int64", "int64", "float64", "int64"]
+    assert ratings.iloc[0].tolist() == [2, 1, 4.0, 881250949]  # the file's order
+    assert len(ratings) == 5
+    items = load_movielens_items("ml-100k", data_home=cache)
+    assert items["item"].tolist() == [1, 2, 3]
+    assert items["title"].tolist() == ["Toy Story (1995)", "GoldenEye (1995)", "unknown"]
+    assert items["year"].tolist()[:2] == [1995, 1995] and items["year"].isna().tolist()[2]
+    assert items["genres"].tolist() == [["Children's", "Comedy"], ["Action", "Adventure"], []]
+    assert server.requests == ["/ml-100k.zip"]
+    assert sorted(p.name for p in (cache / "ml-100k").iterdir()) == [
+        "README", "u.data", "u.genre", "u.item", "u1.base"]
+    before = tree(cache)
+    pd.testing.assert_frame_equal(load_movielens("ml-100k", data_home=cache), ratings)
+    assert server.requests == ["/ml-100k.zip"] and tree(cache) == before
+
+
+def test_ml1m_download_parse_and_cache(server, tmp_path, monkeypatch):
+    _serve(server, monkeypatch, "ml-1m", make_ml1m_zip(),
+           n_ratings=4, n_users=3, n_movies=4, n_rated_movies=3)
+    ratings = load_movielens("ml-1m", data_home=tmp_path)
+    assert ratings.values.tolist() == [[1, 1193, 5, 978300760], [1, 661, 3, 978302109],
+                                       [2, 1193, 4, 978298413], [3, 3408, 4, 978297068]]
+    assert [str(t) for t in ratings.dtypes] == ["int64", "int64", "float64", "int64"]
+    items = load_movielens_items("ml-1m", data_home=tmp_path)
+    assert items["title"].tolist()[-1] == "Café au lait (1993)"  # decoded as Latin-1
+    assert items["genres"].tolist()[1] == ["Animation", "Children's", "Musical"]
+    assert items["year"].tolist() == [1975, 1996, 2000, 1993]
+
+
+@needs_copy
+def test_all_variants_give_the_same_columns_and_dtypes(server, tmp_path, monkeypatch):
+    _serve(server, monkeypatch, "ml-1m", make_ml1m_zip(),
+           n_ratings=4, n_users=3, n_movies=4, n_rated_movies=3)
+    small = load_movielens(data_home=SHARED)
+    one_m = load_movielens("ml-1m", data_home=tmp_path)
+    pd.testing.assert_series_equal(small.dtypes, one_m.dtypes)
+    small_items = load_movielens_items(data_home=SHARED)
+    one_m_items = load_movielens_items("ml-1m", data_home=tmp_path)
+    pd.testing.assert_series_equal(small_items.dtypes, one_m_items.dtypes)
+
+
+def test_official_registry_entries():
+    # the MD5s GroupLens publishes in ml-100k.zip.md5 and ml-1m.zip.md5
+    assert MOVIELENS_VARIANTS["ml-100k"]["zip_md5"] == "0e33842e24a9c977be4e0107933c0723"
+    assert MOVIELENS_VARIANTS["ml-1m"]["zip_md5"] == "c4d9eecfca2ab87c1945afe126590906"
+    for variant in ("ml-latest-small", "ml-100k", "ml-1m"):
+        spec = MOVIELENS_VARIANTS[variant]
+        assert spec["url"] == f"https://files.grouplens.org/datasets/movielens/{variant}.zip"
+        assert spec["folder"] == variant
+
+
+def test_wrong_zip_md5_leaves_cache_empty(server, tmp_path, monkeypatch):
+    spec = _serve(server, monkeypatch, "ml-1m", make_ml1m_zip(),
+                  n_ratings=4, n_users=3, n_movies=4, n_rated_movies=3)
+    monkeypatch.setitem(MOVIELENS_VARIANTS, "ml-1m", dict(spec, zip_md5="0" * 32))
+    with pytest.raises(DatasetIntegrityError, match="MD5 is [0-9a-f]{32}, expected 0{32}"):
+        load_movielens("ml-1m", data_home=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("ratings, match", [
+    ([(1, 1193, 5, 1), (1, 661, 6, 2), (2, 1193, 4, 3), (3, 3408, 4, 4)], "1 ratings off the scale 1 to 5"),
+    ([(1, 1193, 5, 1), (1, 1193, 3, 2), (2, 661, 4, 3), (3, 3408, 4, 4)], "rates 1 .user, movie. pairs twice"),
+    ([(1, 1193, 5, 1), (1, 661, 3, 2), (2, 1193, 4, 3)], "n_ratings=3, expected 4"),
+])
+def test_bad_ml1m_ratings_are_integrity_errors(server, tmp_path, monkeypatch, ratings, match):
+    _serve(server, monkeypatch, "ml-1m", make_ml1m_zip(ratings=ratings),
+           n_ratings=4, n_users=3, n_movies=4, n_rated_movies=None)
+    with pytest.raises(DatasetIntegrityError, match=match):
+        load_movielens("ml-1m", data_home=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ml1m_ratings_with_a_missing_field_cannot_be_parsed(server, tmp_path, monkeypatch):
+    body = make_ml1m_zip(ratings=[(1, 1193, 5, 1)])
+    buf = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(body)) as src, zipfile.ZipFile(buf, "w") as dst:
+        for m in src.infolist():
+            data = src.read(m)
+            dst.writestr(m, b"1::1193::5\n" if m.filename.endswith("ratings.dat") else data)
+    _serve(server, monkeypatch, "ml-1m", buf.getvalue(), n_ratings=None, n_users=None,
+           n_movies=None, n_rated_movies=None)
+    with pytest.raises(DatasetIntegrityError, match="ratings.dat cannot be parsed: 3 columns, expected 4"):
+        load_movielens("ml-1m", data_home=tmp_path)
+
+
+def test_ml100k_damaged_item_line_names_the_line(server, tmp_path, monkeypatch):
+    items = ["1|Toy Story (1995)|01-Jan-1995||url|" + _flags("Comedy"),
+             "2|GoldenEye (1995)|01-Jan-1995||url"]  # genre flags cut off
+    _serve(server, monkeypatch, "ml-100k", make_ml100k_zip(items=items),
+           n_ratings=5, n_users=3, n_movies=2, n_rated_movies=3)
+    with pytest.raises(DatasetIntegrityError, match="line 2 of u.item has 5 fields, expected 11"):
+        load_movielens("ml-100k", data_home=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ml100k_without_genre_file_is_incomplete(tmp_path):
+    folder = tmp_path / "ml-100k"
+    folder.mkdir()
+    (folder / "u.data").write_text("1\t1\t5\t1\n")
+    (folder / "u.item").write_text("1|Toy Story (1995)||||0\n")
+    with pytest.raises(DatasetUnavailableError, match="lacks u.data or u.item or u.genre"):
+        load_movielens("ml-100k", data_home=tmp_path, download=False)
