@@ -116,3 +116,109 @@ def test_list_quality_quoted_in_the_docstrings():
         res = evaluate(model, tr, va, k=10, rating_metrics=False).set_index("metric")["value"]
         assert res["precision@k"] == pytest.approx(precision, abs=5e-5), name
         assert res["ndcg@k"] == pytest.approx(ndcg, abs=5e-5), name
+
+
+# --------------------------------------------------------------------------- sampled_ranks
+from scipy import stats  # noqa: E402
+
+from mathrec.exceptions import NotFittedError  # noqa: E402
+from mathrec.evaluation import sampled_ranks  # noqa: E402
+from mathrec.factorization import PureSVD  # noqa: E402
+
+
+def _grid(n_users=30, n_items=200, per_user=20, seed=0):
+    rng = np.random.default_rng(seed)
+    rows = [(u, int(i)) for u in range(n_users) for i in rng.choice(n_items, per_user, replace=False)]
+    df = pd.DataFrame(rows, columns=["user", "item"]).assign(rating=1.0)
+    test = df.groupby("user").head(1)
+    train = df.drop(test.index)
+    test = test[test.item.isin(train.item)]  # scored items must be known
+    return train, test.reset_index(drop=True), df
+
+
+class _Recorder:
+    """Wraps a fitted model and records the pairs it is asked to score."""
+
+    def __init__(self, model):
+        self.model, self.calls = model, []
+        self.interactions_ = model.interactions_
+
+    def predict(self, users, items):
+        scores = np.asarray(self.model.predict(users, items))
+        self.calls.append((np.asarray(users), np.asarray(items), scores))
+        return scores
+
+
+def test_sampled_ranks_agree_with_scipy_rankdata_on_the_drawn_negatives():
+    train, test, everything = _grid()
+    model = _Recorder(PureSVD(n_factors=5, random_state=0).fit(train))
+    out = sampled_ranks(model, test, n_negatives=50, exclude=everything, ties="optimistic",
+                        random_state=1)
+    (pu, pi, ps), (nu, ni, ns) = model.calls
+    ni, ns = ni.reshape(len(test), 50), ns.reshape(len(test), 50)
+    rated = everything.groupby("user").item.agg(set)
+    for row in range(len(test)):
+        user, item = test.user[row], test.item[row]
+        negs = set(ni[row].tolist())
+        assert len(negs) == 50 and not negs & rated[user]  # distinct, never rated
+        assert negs <= set(train.item)  # from the training catalogue
+        scores = np.r_[ps[row], ns[row]]
+        assert out["rank"][row] == stats.rankdata(-scores, method="min")[0]
+    assert out[["user", "item"]].equals(test[["user", "item"]])
+    assert out["rank"].dtype == np.int64 and out["rank"].between(1, 51).all()
+
+
+def test_same_seed_same_negatives_for_every_model():
+    train, test, everything = _grid()
+    a = _Recorder(PureSVD(n_factors=5, random_state=0).fit(train))
+    b = _Recorder(PureSVD(n_factors=2, random_state=0).fit(train))
+    sampled_ranks(a, test, exclude=everything, random_state=3)
+    sampled_ranks(b, test, exclude=everything, random_state=3)
+    np.testing.assert_array_equal(a.calls[1][1], b.calls[1][1])
+
+
+def test_ties_random_gives_a_constant_model_the_chance_hit_rate():
+    train, test, _ = _grid(n_users=300, n_items=400)
+
+    class Constant(_Recorder):
+        def predict(self, users, items):
+            return np.zeros(len(np.asarray(users)))
+
+    model = Constant(PureSVD(n_factors=2, random_state=0).fit(train))
+    optimistic = sampled_ranks(model, test, ties="optimistic", random_state=0)
+    assert (optimistic["rank"] == 1).all()
+    rnd = sampled_ranks(model, test, ties="random", random_state=0)
+    # uniform on 1..101: P(rank <= 10) = 10/101, 300 users
+    assert rnd["rank"].le(10).mean() == pytest.approx(10 / 101, abs=0.05)
+    assert stats.kstest(rnd["rank"], stats.randint(1, 102).cdf).pvalue > 1e-3
+
+
+def test_models_without_predict_rank_by_their_recommend_scores():
+    train, test, everything = _grid()
+    pop = Popularity().fit(train)
+
+    class WithPredict(_Recorder):
+        def predict(self, users, items):
+            S = self.model._score_block(self.interactions_.user_index(users))
+            return S[np.arange(len(S)), self.interactions_.item_index(items)]
+
+    a = sampled_ranks(pop, test, exclude=everything, random_state=5)
+    b = sampled_ranks(WithPredict(pop), test, exclude=everything, random_state=5)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_sampled_ranks_bad_input():
+    train, test, everything = _grid()
+    with pytest.raises(NotFittedError):
+        sampled_ranks(PureSVD(), test)
+    model = PureSVD(n_factors=2, random_state=0).fit(train)
+    with pytest.raises(KeyError, match="99"):
+        sampled_ranks(model, pd.DataFrame({"user": [99], "item": [int(train.item.iloc[0])]}))
+    with pytest.raises(ValueError, match="fewer than n_negatives=190"):
+        sampled_ranks(model, test, n_negatives=190, exclude=everything)
+    with pytest.raises(ValueError, match="ties must be"):
+        sampled_ranks(model, test, ties="pessimistic")
+    with pytest.raises(ValueError, match="n_negatives"):
+        sampled_ranks(model, test, n_negatives=0)
+    with pytest.raises(ValueError, match="lacks the column"):
+        sampled_ranks(model, test.rename(columns={"item": "movie"}))
