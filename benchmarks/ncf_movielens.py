@@ -514,7 +514,8 @@ def print_results(results, n_seeds):
             print(f"{name:<13}" + "".join(f" {s:>16.4f}" for s in sd))
 
 
-def print_published(results, variant, n_negatives):
+def print_published(results, variant, n_negatives, factors):
+    """The published ML-1M numbers; ``factors``: NeuMF-pre's, in this run."""
     print(
         "\nPublished, MovieLens 1M, same protocol (the held-out item "
         "among sampled unrated items):"
@@ -539,16 +540,17 @@ def print_published(results, variant, n_negatives):
     )
     if variant != "ml-1m":
         print(
-            f"This run is on {variant}, not ML-1M: other users, items and "
-            "sparsity, so the levels are not comparable; the order of the "
-            "models is."
+            f"This run is on {variant}, not ML-1M (other users, items and "
+            "sparsity): its levels are not comparable with the published "
+            "ones."
         )
-    elif "NeuMF-pre" in results:
-        per_seed = results["NeuMF-pre"][0]
-        hr, ndcg = per_seed.mean(axis=(0, 2))[:2]
+        return
+    same = [row for row in PUBLISHED_NEUMF if row[0] == factors]
+    if "NeuMF-pre" in results and same:
+        hr, ndcg = results["NeuMF-pre"][0].mean(axis=(0, 2))[:2]
         print(
-            f"NeuMF-pre here minus He et al. (8 factors): HR@10 "
-            f"{hr - 0.701:+.3f}, NDCG@10 {ndcg - 0.425:+.3f} "
+            f"NeuMF-pre here minus He et al. ({factors} factors): HR@10 "
+            f"{hr - same[0][1]:+.3f}, NDCG@10 {ndcg - same[0][2]:+.3f} "
             f"({n_negatives} negatives here; their test lists hold 99)."
         )
 
@@ -878,7 +880,10 @@ def main(argv=None):
         )
         print()
         print_results(results, args.seeds)
-        print_published(results, args.variant, args.negatives)
+        factors = {s.name: s.params.get("n_factors") for s in specs}
+        print_published(
+            results, args.variant, args.negatives, factors.get("NeuMF-pre")
+        )
     if not args.no_speed:
         repeats = 1 if args.quick else 2
         mem = (256, 65536) if args.quick else (256, 8192, 65536)
