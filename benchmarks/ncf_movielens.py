@@ -94,8 +94,8 @@ root::
         [--only NeuMF,GMF] [--no-speed | --speed-only]
 
 On ml-latest-small, on a 2-core machine shared with other work,
-``--quick`` (5 epochs) took about 2 minutes and ``--tune --no-speed``
-about 12 (half of it tuning); ``--speed-only`` about 2.
+``--quick`` (5 epochs) took about 2 minutes, ``--tune --no-speed`` 8 to
+12 (half of it tuning) and ``--speed-only`` about 2.
 """
 
 from __future__ import annotations
