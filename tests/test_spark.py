@@ -304,6 +304,36 @@ def test_implicit_model_scores_and_is_not_rated(spark, synthetic):
         table["metric"])
 
 
+def _implicit_half_step(R, X, lam, alpha, weights):
+    """Exact implicit-ALS solves (Hu et al.) for the rows of R, penalty lam * weights."""
+    k = X.shape[1]
+    gram = X.T @ X
+    out = np.zeros((R.shape[0], k))
+    for j in range(R.shape[0]):
+        cols = R.indices[R.indptr[j]:R.indptr[j + 1]]
+        c = 1.0 + alpha * R.data[R.indptr[j]:R.indptr[j + 1]]
+        Xj = X[cols]
+        A = gram + (Xj.T * (c - 1.0)) @ Xj + lam * weights[j] * np.eye(k)
+        out[j] = np.linalg.solve(A, Xj.T @ c)
+    return out
+
+
+def test_implicit_spark_weights_lambda_by_the_number_of_ratings(spark, synthetic):
+    """Spark's implicit ALS keeps ALS-WR's penalty lambda * n (mathrec.ImplicitALS: lambda)."""
+    train, _ = synthetic
+    frame, index = ms.to_spark(train, spark)
+    params = dict(implicitPrefs=True, alpha=0.5, regParam=0.05)
+    start = ms.SparkALSModel(_spark_als(maxIter=0, **params).fit(frame), index)
+    one = ms.SparkALSModel(_spark_als(maxIter=1, **params).fit(frame), index)
+    Rt = index.to_csr().T.tocsr()
+    n_i = np.diff(Rt.indptr)
+    weighted = _implicit_half_step(Rt, start.user_factors_, 0.05, 0.5, n_i)
+    plain = _implicit_half_step(Rt, start.user_factors_, 0.05, 0.5,
+                                np.ones_like(n_i))
+    assert np.abs(weighted - one.item_factors_).max() < 1e-5
+    assert np.abs(plain - one.item_factors_).max() > 1e-3
+
+
 def test_wrapper_refuses_what_it_cannot_wrap(spark, fitted):
     frame, index, spark_model, model = fitted
     with pytest.raises(TypeError, match="ALSModel"):
