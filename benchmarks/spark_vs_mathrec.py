@@ -130,9 +130,7 @@ def main():
 
     rows = []
     for n in args.sizes:
-        data, _ = make_synthetic(
-            n // 100, n // 500, n, random_state=0
-        )
+        data, _ = make_synthetic(n // 100, n // 500, n, random_state=0)
         data = data[["user", "item", "rating"]]
         t0 = time.perf_counter()
         frame, _ = to_spark(data, spark)

@@ -1,17 +1,17 @@
 r"""Apache Spark's ALS beside mathrec's: data in and out of Spark, and its model in mathrec's terms.
 
-Spark MLlib's :class:`pyspark.ml.recommendation.ALS` fits the same model as
+Spark MLlib's ``pyspark.ml.recommendation.ALS`` fits the same model as
 :class:`mathrec.ALS` with ``center=False`` (explicit ratings, ALS-WR) and a
 close relative of :class:`mathrec.ImplicitALS` (``implicitPrefs=True``), but
 distributed over the cores of a machine or the machines of a cluster.  This
 module is the bridge that lets the two be compared on the same split:
 
 - :func:`find_java` finds a Java runtime that PySpark 4 can use (17 or newer);
-- :func:`local_session` starts a quiet local :class:`pyspark.sql.SparkSession`;
+- :func:`local_session` starts a quiet local ``pyspark.sql.SparkSession``;
 - :func:`to_spark` turns mathrec's ratings (any hashable ids) into a Spark
   DataFrame with the integer ids Spark's ALS needs, and :func:`from_spark`
   turns Spark's rows back into the caller's ids;
-- :class:`SparkALSModel` wraps a fitted :class:`pyspark.ml.recommendation.ALSModel`
+- :class:`SparkALSModel` wraps a fitted ``pyspark.ml.recommendation.ALSModel``
   so that it answers ``predict`` and ``recommend`` like every mathrec model,
   and :func:`mathrec.evaluate` (with ``fit=False``) measures it.
 
@@ -458,9 +458,11 @@ def from_spark(frame, index):
         )
     columns = list(frame.columns)
     rows = frame.collect()
-    out = pd.DataFrame(
-        [tuple(r) for r in rows], columns=columns
-    ) if rows else pd.DataFrame({c: [] for c in columns})
+    out = (
+        pd.DataFrame([tuple(r) for r in rows], columns=columns)
+        if rows
+        else pd.DataFrame({c: [] for c in columns})
+    )
     for col, ids in (("user", index.users), ("item", index.items)):
         if col not in out.columns:
             continue
