@@ -448,9 +448,10 @@ def fetch_movielens(
                 variant, spec, folder, url, f"{type(exc).__name__}: {exc}"
             ) from exc
         expected_md5 = spec.get("zip_md5")
-        if expected_md5 is not None and _md5(zip_path) != expected_md5:
+        got_md5 = None if expected_md5 is None else _md5(zip_path)
+        if got_md5 != expected_md5:
             raise DatasetIntegrityError(
-                f"download from {url}: the zip's MD5 is {_md5(zip_path)}, "
+                f"download from {url}: the zip's MD5 is {got_md5}, "
                 f"expected {expected_md5} (published by GroupLens beside the "
                 f"zip); the file is corrupt or not the official one"
             )

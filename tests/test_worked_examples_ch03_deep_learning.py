@@ -267,6 +267,8 @@ def test_parameter_counts(split, fitted):
     assert dense + 16 == 680  # multiply-adds per scored pair
     assert dense - (16 + 8) == 640  # of which the MLP's hidden layers
     assert len(train) * 5 == 403_345  # examples per epoch, 4 negatives each
+    neumf = fitted["NeuMF"]  # 15 epochs with its pre-training
+    assert sum(len(m.history_) for m in (neumf.gmf_, neumf.mlp_, neumf)) == 15
     # activations of one batch of 512 against a dense users x movies matrix
     assert net.floats_per_example() * 512 * 8 / 1e6 == pytest.approx(0.76, abs=0.005)
     assert m * n * 8 / 1e6 == pytest.approx(44, abs=0.5)
